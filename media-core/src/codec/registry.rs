@@ -1,0 +1,184 @@
+//! The codec registry: descriptors plus factory functions, ordered by priority. Lookups by our
+//! name, by an SDP rtpmap, and the capability list from which SDP offers are written.
+
+use super::traits::{AudioDecoder, AudioEncoder, CodecDescriptor, CodecParams, PayloadType};
+use crate::error::CodecError;
+
+/// Makes an encoder from parameters that the descriptor has validated.
+pub type EncoderFactory = fn(&CodecParams) -> Result<Box<dyn AudioEncoder>, CodecError>;
+/// Makes a decoder from parameters that the descriptor has validated.
+pub type DecoderFactory = fn(&CodecParams) -> Result<Box<dyn AudioDecoder>, CodecError>;
+
+/// One registered codec.
+#[derive(Debug, Clone, Copy)]
+pub struct CodecEntry {
+    /// What the codec is.
+    pub descriptor: &'static CodecDescriptor,
+    /// Higher is offered first.
+    pub priority: u8,
+    /// Encoder factory.
+    pub new_encoder: EncoderFactory,
+    /// Decoder factory.
+    pub new_decoder: DecoderFactory,
+}
+
+/// One codec as it appears in an SDP media section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SdpCodec {
+    /// The payload type: static where the codec has one, else dynamic from 96 up.
+    pub payload_type: PayloadType,
+    /// The `a=rtpmap` value after the payload type, e.g. `PCMU/8000` or `opus/48000/2`.
+    pub rtpmap: String,
+    /// The `a=fmtp` value after the payload type, if any.
+    pub fmtp: Option<String>,
+    /// The codec.
+    pub descriptor: &'static CodecDescriptor,
+}
+
+/// The set of codecs this engine can use, ordered by priority.
+#[derive(Debug, Clone, Default)]
+pub struct CodecRegistry {
+    entries: Vec<CodecEntry>,
+}
+
+impl CodecRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every codec built into this build (optional codecs depend on cargo features).
+    pub fn with_builtin() -> Self {
+        let mut reg = Self::new();
+        for entry in super::audio::builtin() {
+            reg.register(entry);
+        }
+        reg
+    }
+
+    /// Adds a codec, replacing one of the same name.
+    pub fn register(&mut self, entry: CodecEntry) {
+        self.entries
+            .retain(|e| !e.descriptor.name.eq_ignore_ascii_case(entry.descriptor.name));
+        // Stable sort keeps registration order among equal priorities.
+        let pos = self
+            .entries
+            .iter()
+            .position(|e| e.priority < entry.priority)
+            .unwrap_or(self.entries.len());
+        self.entries.insert(pos, entry);
+    }
+
+    /// All codecs, highest priority first.
+    pub fn entries(&self) -> &[CodecEntry] {
+        &self.entries
+    }
+
+    /// The names of all codecs, highest priority first.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.entries.iter().map(|e| e.descriptor.name).collect()
+    }
+
+    /// The codec called `name` (case-insensitive; our name or the RTP encoding name).
+    pub fn find(&self, name: &str) -> Result<&CodecEntry, CodecError> {
+        self.entries
+            .iter()
+            .find(|e| {
+                e.descriptor.name.eq_ignore_ascii_case(name)
+                    || e.descriptor.encoding_name.eq_ignore_ascii_case(name)
+            })
+            .ok_or_else(|| CodecError::UnknownCodec {
+                name: name.to_string(),
+                known: self.names(),
+            })
+    }
+
+    /// The codec an SDP `a=rtpmap` value names (`PCMU/8000`, `opus/48000/2`, `L16/16000`),
+    /// with the parameters it implies. `None` when it is malformed or names nothing we have.
+    pub fn find_rtpmap(&self, rtpmap: &str) -> Option<(&CodecEntry, CodecParams)> {
+        let mut parts = rtpmap.trim().split('/');
+        let enc = parts.next()?;
+        let clock: u32 = parts.next()?.trim().parse().ok()?;
+        let channels: u16 = match parts.next() {
+            Some(c) => c.trim().parse().ok()?,
+            None => 1,
+        };
+        if parts.next().is_some() {
+            return None;
+        }
+        self.entries.iter().find_map(|e| {
+            let d = e.descriptor;
+            if !d.encoding_name.eq_ignore_ascii_case(enc) {
+                return None;
+            }
+            // Find the sample rate whose RTP clock is the one named.
+            let rate = d
+                .sample_rates
+                .iter()
+                .copied()
+                .find(|&r| d.clock_rate_at(r) == clock)?;
+            // Opus always says 48000/2 in rtpmap (RFC 7587); channels come from fmtp.
+            let channels = if d.encoding_name == "opus" { 1 } else { channels };
+            if channels == 0 || channels > d.max_channels {
+                return None;
+            }
+            let mut params = CodecParams::defaults(d);
+            params.sample_rate = rate;
+            params.channels = channels;
+            Some((e, params))
+        })
+    }
+
+    /// The SDP lines for every codec, highest priority first. Codecs with a static payload type
+    /// keep it; the others get dynamic types from 96 up.
+    pub fn capabilities(&self) -> Vec<SdpCodec> {
+        let mut next_dynamic = 96u8;
+        self.entries
+            .iter()
+            .map(|e| {
+                let d = e.descriptor;
+                let payload_type = match d.payload_type {
+                    Some(pt) => PayloadType(pt),
+                    None => {
+                        let pt = PayloadType(next_dynamic);
+                        next_dynamic = next_dynamic.saturating_add(1).min(127);
+                        pt
+                    }
+                };
+                let rtpmap = if d.channels > 1 || d.encoding_name == "opus" {
+                    format!("{}/{}/{}", d.encoding_name, d.clock_rate, d.channels.max(2))
+                } else {
+                    format!("{}/{}", d.encoding_name, d.clock_rate)
+                };
+                SdpCodec {
+                    payload_type,
+                    rtpmap,
+                    fmtp: d.fmtp.map(str::to_string),
+                    descriptor: d,
+                }
+            })
+            .collect()
+    }
+
+    /// An encoder for `name` with `params`, validated against the codec's descriptor.
+    pub fn encoder(
+        &self,
+        name: &str,
+        params: &CodecParams,
+    ) -> Result<Box<dyn AudioEncoder>, CodecError> {
+        let e = self.find(name)?;
+        e.descriptor.validate(params)?;
+        (e.new_encoder)(params)
+    }
+
+    /// A decoder for `name` with `params`, validated against the codec's descriptor.
+    pub fn decoder(
+        &self,
+        name: &str,
+        params: &CodecParams,
+    ) -> Result<Box<dyn AudioDecoder>, CodecError> {
+        let e = self.find(name)?;
+        e.descriptor.validate(params)?;
+        (e.new_decoder)(params)
+    }
+}

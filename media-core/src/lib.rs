@@ -1,0 +1,38 @@
+//! # media-core
+//!
+//! The media engine of a VoIP stack: codecs, audio processing, format conversion, and (in later
+//! milestones) media sessions, mixing, quality estimation and synchronisation. Packets, SRTP,
+//! the packet jitter buffer and sockets belong to `rtp-core`.
+//!
+//! ## The run loop as a contract
+//!
+//! Everything in the core is sans-IO: audio moves as [`frame::AudioFrame`]s on a 10 ms cadence,
+//! per-frame calls write into buffers the caller owns and never allocate, and time is passed in
+//! rather than read from a clock. A send path is:
+//!
+//! ```text
+//! capture -> 10 ms frames -> processing -> Resampler -> AudioEncoder::encode -> RTP
+//! ```
+//!
+//! and a receive path:
+//!
+//! ```text
+//! RTP -> jitter buffer -> AudioDecoder::decode (or ::conceal on loss) -> Resampler -> playout
+//! ```
+//!
+//! Codecs are found through a [`codec::CodecRegistry`] built from static
+//! [`codec::CodecDescriptor`]s.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod codec;
+pub mod error;
+pub mod frame;
+pub mod processing;
+pub mod wav;
+
+pub use codec::{
+    AudioDecoder, AudioEncoder, CodecDescriptor, CodecParams, CodecRegistry, PayloadType,
+};
+pub use error::{CodecError, FormatError, WavError};
+pub use frame::{AudioFormat, AudioFrame, FramePool, MediaTime, SampleFormat, SampleRate};

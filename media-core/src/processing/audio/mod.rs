@@ -1,0 +1,3 @@
+//! Audio processing stages.
+
+pub mod plc;
