@@ -48,7 +48,10 @@ impl fmt::Display for CodecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::BufferTooSmall { needed, available } => {
-                write!(f, "output buffer too small: need {needed}, have {available}")
+                write!(
+                    f,
+                    "output buffer too small: need {needed}, have {available}"
+                )
             }
             Self::InvalidFrameLength { got, expected } => {
                 write!(f, "invalid frame length {got}: expected {expected}")

@@ -47,7 +47,8 @@ impl MediaTime {
     pub fn to_duration(self, rate: SampleRate) -> Duration {
         let secs = self.0 / u64::from(rate.0.max(1));
         let rem = self.0 % u64::from(rate.0.max(1));
-        Duration::from_secs(secs) + Duration::from_nanos(rem * 1_000_000_000 / u64::from(rate.0.max(1)))
+        Duration::from_secs(secs)
+            + Duration::from_nanos(rem * 1_000_000_000 / u64::from(rate.0.max(1)))
     }
 
     /// This timestamp advanced by `samples`.

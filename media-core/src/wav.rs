@@ -31,7 +31,9 @@ impl WavAudio {
 
     /// Duration in seconds.
     pub fn duration_secs(&self) -> f64 {
-        self.samples.len() as f64 / f64::from(self.channels.max(1)) / f64::from(self.sample_rate.max(1))
+        self.samples.len() as f64
+            / f64::from(self.channels.max(1))
+            / f64::from(self.sample_rate.max(1))
     }
 }
 
@@ -99,7 +101,11 @@ pub fn read_wav_from<R: Read>(reader: R) -> Result<WavAudio, WavError> {
         (fmt, bits) => {
             return Err(WavError::Unsupported(format!(
                 "{bits}-bit {}",
-                if fmt == hound::SampleFormat::Int { "integer" } else { "float" }
+                if fmt == hound::SampleFormat::Int {
+                    "integer"
+                } else {
+                    "float"
+                }
             )))
         }
     }
@@ -149,7 +155,10 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
-    fn wav_bytes(spec: hound::WavSpec, write: impl FnOnce(&mut hound::WavWriter<&mut Cursor<Vec<u8>>>)) -> Vec<u8> {
+    fn wav_bytes(
+        spec: hound::WavSpec,
+        write: impl FnOnce(&mut hound::WavWriter<&mut Cursor<Vec<u8>>>),
+    ) -> Vec<u8> {
         let mut cur = Cursor::new(Vec::new());
         {
             let mut w = hound::WavWriter::new(&mut cur, spec).unwrap();
@@ -161,29 +170,77 @@ mod tests {
 
     #[test]
     fn reads_every_supported_depth() {
-        let spec = |bits, fmt| hound::WavSpec { channels: 2, sample_rate: 44100, bits_per_sample: bits, sample_format: fmt };
-        let b8 = wav_bytes(spec(8, hound::SampleFormat::Int), |w| { w.write_sample(64i8).unwrap(); w.write_sample(-128i8).unwrap(); });
-        assert_eq!(read_wav_from(Cursor::new(b8)).unwrap().samples, vec![16384, -32768]);
-        let b24 = wav_bytes(spec(24, hound::SampleFormat::Int), |w| { w.write_sample(0x40_0000i32).unwrap(); w.write_sample(-0x80_0000i32).unwrap(); });
-        assert_eq!(read_wav_from(Cursor::new(b24)).unwrap().samples, vec![16384, -32768]);
-        let b32 = wav_bytes(spec(32, hound::SampleFormat::Int), |w| { w.write_sample(i32::MAX).unwrap(); w.write_sample(i32::MIN).unwrap(); });
-        assert_eq!(read_wav_from(Cursor::new(b32)).unwrap().samples, vec![32767, -32768]);
-        let bf = wav_bytes(spec(32, hound::SampleFormat::Float), |w| { w.write_sample(0.5f32).unwrap(); w.write_sample(-1.0f32).unwrap(); });
+        let spec = |bits, fmt| hound::WavSpec {
+            channels: 2,
+            sample_rate: 44100,
+            bits_per_sample: bits,
+            sample_format: fmt,
+        };
+        let b8 = wav_bytes(spec(8, hound::SampleFormat::Int), |w| {
+            w.write_sample(64i8).unwrap();
+            w.write_sample(-128i8).unwrap();
+        });
+        assert_eq!(
+            read_wav_from(Cursor::new(b8)).unwrap().samples,
+            vec![16384, -32768]
+        );
+        let b24 = wav_bytes(spec(24, hound::SampleFormat::Int), |w| {
+            w.write_sample(0x40_0000i32).unwrap();
+            w.write_sample(-0x80_0000i32).unwrap();
+        });
+        assert_eq!(
+            read_wav_from(Cursor::new(b24)).unwrap().samples,
+            vec![16384, -32768]
+        );
+        let b32 = wav_bytes(spec(32, hound::SampleFormat::Int), |w| {
+            w.write_sample(i32::MAX).unwrap();
+            w.write_sample(i32::MIN).unwrap();
+        });
+        assert_eq!(
+            read_wav_from(Cursor::new(b32)).unwrap().samples,
+            vec![32767, -32768]
+        );
+        let bf = wav_bytes(spec(32, hound::SampleFormat::Float), |w| {
+            w.write_sample(0.5f32).unwrap();
+            w.write_sample(-1.0f32).unwrap();
+        });
         let a = read_wav_from(Cursor::new(bf)).unwrap();
-        assert_eq!((a.samples.as_slice(), a.channels, a.sample_rate), (&[16384i16, -32768][..], 2, 44100));
+        assert_eq!(
+            (a.samples.as_slice(), a.channels, a.sample_rate),
+            (&[16384i16, -32768][..], 2, 44100)
+        );
     }
 
     #[test]
     fn rejects_three_channels() {
-        let spec = hound::WavSpec { channels: 3, sample_rate: 8000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
-        let b = wav_bytes(spec, |w| { for _ in 0..3 { w.write_sample(0i16).unwrap(); } });
-        assert!(matches!(read_wav_from(Cursor::new(b)), Err(WavError::Unsupported(_))));
-        assert!(matches!(read_wav_from(Cursor::new(b"RIFFxxxxWAVE".to_vec())), Err(WavError::Malformed(_) | WavError::Io(_))));
+        let spec = hound::WavSpec {
+            channels: 3,
+            sample_rate: 8000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let b = wav_bytes(spec, |w| {
+            for _ in 0..3 {
+                w.write_sample(0i16).unwrap();
+            }
+        });
+        assert!(matches!(
+            read_wav_from(Cursor::new(b)),
+            Err(WavError::Unsupported(_))
+        ));
+        assert!(matches!(
+            read_wav_from(Cursor::new(b"RIFFxxxxWAVE".to_vec())),
+            Err(WavError::Malformed(_) | WavError::Io(_))
+        ));
     }
 
     #[test]
     fn write_then_read() {
-        let a = WavAudio { sample_rate: 16000, channels: 1, samples: (0..1000).map(|i| (i * 30) as i16).collect() };
+        let a = WavAudio {
+            sample_rate: 16000,
+            channels: 1,
+            samples: (0..1000).map(|i| (i * 30) as i16).collect(),
+        };
         let mut cur = Cursor::new(Vec::new());
         write_wav_to(&mut cur, &a).unwrap();
         assert_eq!(read_wav_from(Cursor::new(cur.into_inner())).unwrap(), a);

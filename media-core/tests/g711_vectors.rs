@@ -44,13 +44,20 @@ fn alaw_sweep_encodes_bit_exact() {
 #[test]
 fn decoding_the_reference_codes_round_trips() {
     for (file, decode, encode) in [
-        ("g711/sweep-r.u", g711::ulaw_to_linear as fn(u8) -> i16, g711::linear_to_ulaw as fn(i16) -> u8),
+        (
+            "g711/sweep-r.u",
+            g711::ulaw_to_linear as fn(u8) -> i16,
+            g711::linear_to_ulaw as fn(i16) -> u8,
+        ),
         ("g711/sweep-r.a", g711::alaw_to_linear, g711::linear_to_alaw),
     ] {
         for w in common::read_le16(file) {
             let code = u8::try_from(w).unwrap();
             let back = encode(decode(code));
-            assert!(back == code || (code == 0x7f && back == 0xff), "{file}: {code:#x}");
+            assert!(
+                back == code || (code == 0x7f && back == 0xff),
+                "{file}: {code:#x}"
+            );
         }
     }
 }

@@ -6,4 +6,4 @@ pub mod registry;
 pub mod traits;
 
 pub use registry::{CodecEntry, CodecRegistry, SdpCodec};
-pub use traits::{AudioDecoder, Bitrates, AudioEncoder, CodecDescriptor, CodecParams, PayloadType};
+pub use traits::{AudioDecoder, AudioEncoder, Bitrates, CodecDescriptor, CodecParams, PayloadType};

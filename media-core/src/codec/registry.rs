@@ -58,8 +58,11 @@ impl CodecRegistry {
 
     /// Adds a codec, replacing one of the same name.
     pub fn register(&mut self, entry: CodecEntry) {
-        self.entries
-            .retain(|e| !e.descriptor.name.eq_ignore_ascii_case(entry.descriptor.name));
+        self.entries.retain(|e| {
+            !e.descriptor
+                .name
+                .eq_ignore_ascii_case(entry.descriptor.name)
+        });
         // Stable sort keeps registration order among equal priorities.
         let pos = self
             .entries
@@ -118,7 +121,11 @@ impl CodecRegistry {
                 .copied()
                 .find(|&r| d.clock_rate_at(r) == clock)?;
             // Opus always says 48000/2 in rtpmap (RFC 7587); channels come from fmtp.
-            let channels = if d.encoding_name == "opus" { 1 } else { channels };
+            let channels = if d.encoding_name == "opus" {
+                1
+            } else {
+                channels
+            };
             if channels == 0 || channels > d.max_channels {
                 return None;
             }

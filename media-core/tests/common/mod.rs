@@ -10,12 +10,19 @@ pub fn testdata(rel: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata"));
     let p = base.join(rel);
-    assert!(p.exists(), "test vector {} not found (set MEDIA_CORE_TESTDATA)", p.display());
+    assert!(
+        p.exists(),
+        "test vector {} not found (set MEDIA_CORE_TESTDATA)",
+        p.display()
+    );
     p
 }
 
 /// Reads a file of little-endian 16-bit words.
 pub fn read_le16(rel: &str) -> Vec<i16> {
     let bytes = std::fs::read(testdata(rel)).expect("read test vector");
-    bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect()
+    bytes
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect()
 }

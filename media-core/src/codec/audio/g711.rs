@@ -2,9 +2,7 @@
 //! G.191 software tools. Table-driven: A-law depends only on `x >> 4` (4096 entries), µ-law only
 //! on `x >> 2` (16384 entries), so encode and decode are one lookup per sample.
 
-use super::super::traits::{
-    AudioDecoder, AudioEncoder, Bitrates, CodecDescriptor, CodecParams,
-};
+use super::super::traits::{AudioDecoder, AudioEncoder, Bitrates, CodecDescriptor, CodecParams};
 use crate::error::CodecError;
 use crate::frame::AudioFormat;
 use crate::processing::audio::plc::G711Plc;
@@ -364,7 +362,10 @@ mod tests {
             assert_eq!(linear_to_alaw(alaw_to_linear(c)), c);
             let back = linear_to_ulaw(ulaw_to_linear(c));
             // µ-law has two codes for zero (0x7f and 0xff).
-            assert!(back == c || (c == 0x7f && back == 0xff), "{c:#x} -> {back:#x}");
+            assert!(
+                back == c || (c == 0x7f && back == 0xff),
+                "{c:#x} -> {back:#x}"
+            );
         }
     }
 }

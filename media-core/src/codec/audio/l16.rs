@@ -1,9 +1,7 @@
 //! L16: uncompressed 16-bit linear PCM in network byte order (RFC 3551 section 4.5.11), mono or
 //! stereo at any of our rates. It lets processing be tested without codec noise.
 
-use super::super::traits::{
-    AudioDecoder, AudioEncoder, Bitrates, CodecDescriptor, CodecParams,
-};
+use super::super::traits::{AudioDecoder, AudioEncoder, Bitrates, CodecDescriptor, CodecParams};
 use crate::error::CodecError;
 use crate::frame::AudioFormat;
 use crate::processing::audio::plc::G711Plc;

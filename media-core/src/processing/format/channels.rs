@@ -65,7 +65,10 @@ mod tests {
     #[test]
     fn downmix_and_upmix() {
         let mut m = [0i16; 3];
-        assert_eq!(stereo_to_mono(&[100, 300, -32768, -32768, 32767, 32767], &mut m), Ok(3));
+        assert_eq!(
+            stereo_to_mono(&[100, 300, -32768, -32768, 32767, 32767], &mut m),
+            Ok(3)
+        );
         assert_eq!(m, [200, -32768, 32767]);
         let mut s = [0i16; 6];
         assert_eq!(mono_to_stereo(&m, &mut s), Ok(6));

@@ -1,0 +1,5 @@
+//! C reference implementations through FFI. Every function here is safe to call; the unsafe
+//! blocks hold the invariants the C APIs need.
+#![allow(unsafe_code)]
+
+pub mod spandsp;
