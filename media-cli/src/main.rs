@@ -1,1 +1,172 @@
-fn main() {}
+//! `mediacore`: the command-line way into media-core.
+
+mod coding;
+mod input;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// media-core's command line: codecs, transcoding and (in later releases) calls and conferences.
+#[derive(Parser, Debug)]
+#[command(name = "mediacore", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Codec options shared by encode, decode and transcode.
+#[derive(clap::Args, Debug, Clone)]
+struct CodecArgs {
+    /// Codec name, case-insensitive (see `mediacore codecs`).
+    #[arg(long)]
+    codec: String,
+    /// Bitrate in bit/s (G.722: 64000, 56000 or 48000 picks the decoder mode; Opus: target).
+    #[arg(long)]
+    bitrate: Option<u32>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List the codecs this build has.
+    Codecs {
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Encode a WAV file to the codec's raw stream (or its container: Ogg for Opus).
+    Encode {
+        #[command(flatten)]
+        codec: CodecArgs,
+        /// Packet duration in ms.
+        #[arg(long)]
+        ptime: Option<u16>,
+        /// Print a JSON report on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Input WAV, or `builtin:speech` for the built-in test signal.
+        input: String,
+        /// Output file.
+        output: PathBuf,
+    },
+    /// Decode a codec stream to WAV.
+    Decode {
+        #[command(flatten)]
+        codec: CodecArgs,
+        /// Output rate in Hz (for multi-rate codecs also the codec's rate).
+        #[arg(long)]
+        rate: Option<u32>,
+        /// Print a JSON report on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Input stream.
+        input: PathBuf,
+        /// Output WAV.
+        output: PathBuf,
+    },
+    /// Encode, drop packets, decode with concealment: what a listener would hear.
+    Transcode {
+        #[command(flatten)]
+        codec: CodecArgs,
+        /// Output rate in Hz (for multi-rate codecs also the codec's rate).
+        #[arg(long)]
+        rate: Option<u32>,
+        /// Packet duration in ms.
+        #[arg(long)]
+        ptime: Option<u16>,
+        /// Random packet loss in percent.
+        #[arg(long, value_parser = parse_percent, conflicts_with = "loss_pattern")]
+        loss: Option<f64>,
+        /// Seed for --loss: the same seed drops the same packets.
+        #[arg(long, default_value_t = 1, requires = "loss")]
+        seed: u64,
+        /// ITU-T G.192 frame-erasure file (0x6B21 good, 0x6B20 erased; one word per packet,
+        /// applied cyclically).
+        #[arg(long)]
+        loss_pattern: Option<PathBuf>,
+        /// Print a JSON report on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Input WAV, or `builtin:speech` for the built-in test signal.
+        input: String,
+        /// Output WAV.
+        output: PathBuf,
+    },
+}
+
+fn parse_percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if (0.0..=100.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not between 0 and 100"))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // One clear line, not clap's usage block.
+            let text = e.render().to_string();
+            let line = text.lines().next().unwrap_or("bad arguments");
+            eprintln!("mediacore: {}", line.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Codecs { json } => coding::codecs(json),
+        Command::Encode {
+            codec,
+            ptime,
+            json,
+            input,
+            output,
+        } => coding::encode(&codec, ptime, json, &input, &output),
+        Command::Decode {
+            codec,
+            rate,
+            json,
+            input,
+            output,
+        } => coding::decode(&codec, rate, json, &input, &output),
+        Command::Transcode {
+            codec,
+            rate,
+            ptime,
+            loss,
+            seed,
+            loss_pattern,
+            json,
+            input,
+            output,
+        } => coding::transcode(
+            &codec,
+            rate,
+            ptime,
+            loss,
+            seed,
+            loss_pattern.as_deref(),
+            json,
+            &input,
+            &output,
+        ),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mediacore: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -28,7 +28,10 @@
 pub mod codec;
 pub mod error;
 pub mod frame;
+pub mod loss;
 pub mod processing;
+pub mod signal;
+pub mod transcode;
 pub mod wav;
 
 pub use codec::{

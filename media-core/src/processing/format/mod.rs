@@ -38,3 +38,4 @@ mod tests {
         assert_eq!(out, [32767, -32768, 0, 32767]);
     }
 }
+pub mod resampler;

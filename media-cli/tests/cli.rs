@@ -1,0 +1,306 @@
+//! The `mediacore` command as a user runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mediacore(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mediacore"))
+        .args(args)
+        .output()
+        .expect("run mediacore")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mediacore-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn stderr_line(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).trim().to_string()
+}
+
+#[test]
+fn codecs_json_lists_required_fields() {
+    let o = mediacore(&["codecs", "--json"]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let list = v.as_array().unwrap();
+    for name in ["pcmu", "pcma", "l16"] {
+        let c = list
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing"));
+        for key in [
+            "encoding_name",
+            "clock_rate",
+            "sample_rate",
+            "channels",
+            "payload_type",
+            "ptimes",
+        ] {
+            assert!(c.get(key).is_some(), "{name}.{key}");
+        }
+    }
+    let pcmu = list.iter().find(|c| c["name"] == "pcmu").unwrap();
+    assert_eq!(pcmu["payload_type"], 0);
+    assert_eq!(pcmu["clock_rate"], 8000);
+}
+
+#[test]
+fn bad_input_gives_one_line_and_nonzero_exit() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "transcode",
+                "--codec",
+                "nope",
+                "builtin:speech",
+                "/dev/null",
+            ],
+            "known: pcmu, pcma",
+        ),
+        (
+            &["transcode", "--codec", "pcmu", "/no/such.wav", "/dev/null"],
+            "No such file",
+        ),
+        (
+            &[
+                "transcode",
+                "--codec",
+                "pcmu",
+                "--loss",
+                "150",
+                "builtin:speech",
+                "/dev/null",
+            ],
+            "between 0 and 100",
+        ),
+        (
+            &["transcode", "--codec", "pcmu", "--frobnicate", "x", "y"],
+            "--frobnicate",
+        ),
+        (
+            &[
+                "transcode",
+                "--codec",
+                "pcmu",
+                "--ptime",
+                "7",
+                "builtin:speech",
+                "/dev/null",
+            ],
+            "ptime",
+        ),
+        (
+            &["encode", "--codec", "pcmu", "builtin:whale", "/dev/null"],
+            "unknown built-in",
+        ),
+    ];
+    for (args, needle) in cases {
+        let o = mediacore(args);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        let err = stderr_line(&o);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // A file that is not WAV.
+    let junk = tmp("junk.wav");
+    std::fs::write(&junk, b"this is not a wav file").unwrap();
+    let o = mediacore(&[
+        "encode",
+        "--codec",
+        "pcma",
+        junk.to_str().unwrap(),
+        "/dev/null",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr_line(&o).contains("not a valid WAV"),
+        "{}",
+        stderr_line(&o)
+    );
+}
+
+#[test]
+fn transcode_reports_loss_and_concealment() {
+    let out = tmp("t.wav");
+    let o = mediacore(&[
+        "transcode",
+        "--codec",
+        "PCMA",
+        "--ptime",
+        "10",
+        "--loss",
+        "10",
+        "--seed",
+        "4",
+        "--json",
+        "builtin:speech",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr_line(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["packets"], 1000);
+    let lost = v["packets_lost"].as_u64().unwrap();
+    assert!((60..140).contains(&lost), "{lost}");
+    assert_eq!(v["packets_concealed"], lost);
+    assert_eq!(v["output_rate"], 8000);
+    let a = media_core::wav::read_wav(&out).unwrap();
+    assert_eq!((a.sample_rate, a.samples.len()), (8000, 80000));
+    // Same seed, same result.
+    let o2 = mediacore(&[
+        "transcode",
+        "--codec",
+        "PCMA",
+        "--ptime",
+        "10",
+        "--loss",
+        "10",
+        "--seed",
+        "4",
+        "--json",
+        "builtin:speech",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.stdout, o2.stdout);
+}
+
+#[test]
+fn transcode_output_rate_follows_rate_option() {
+    let out = tmp("r.wav");
+    let o = mediacore(&[
+        "transcode",
+        "--codec",
+        "pcmu",
+        "--rate",
+        "48000",
+        "builtin:speech",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr_line(&o));
+    let a = media_core::wav::read_wav(&out).unwrap();
+    assert_eq!((a.sample_rate, a.samples.len()), (48000, 480000));
+    // For L16, --rate is the codec's rate.
+    let o = mediacore(&[
+        "transcode",
+        "--codec",
+        "l16",
+        "--rate",
+        "16000",
+        "--json",
+        "builtin:speech",
+        out.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["codec_rate"], 16000);
+}
+
+fn ffmpeg_available() -> bool {
+    let ok = Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok && std::env::var_os("MEDIA_CORE_SKIP_EXTERNAL").is_none() {
+        panic!("ffmpeg is not installed (run scripts/setup.sh, or set MEDIA_CORE_SKIP_EXTERNAL=1)");
+    }
+    ok
+}
+
+/// Real speech from Debian's asterisk-core-sounds-en-wav, as installed by scripts/setup.sh.
+fn speech_file() -> Option<PathBuf> {
+    let p = Path::new("/usr/share/asterisk/sounds/en_US_f_Allison/vm-intro.wav");
+    if p.exists() {
+        Some(p.to_path_buf())
+    } else if std::env::var_os("MEDIA_CORE_SKIP_EXTERNAL").is_some() {
+        None
+    } else {
+        panic!("{} missing (run scripts/setup.sh)", p.display())
+    }
+}
+
+#[test]
+fn g711_streams_interoperate_with_ffmpeg() {
+    if !ffmpeg_available() {
+        return;
+    }
+    let Some(speech) = speech_file() else { return };
+    for (codec, fmt) in [("pcmu", "mulaw"), ("pcma", "alaw")] {
+        let ours = tmp(&format!("ours.{fmt}"));
+        let o = mediacore(&[
+            "encode",
+            "--codec",
+            codec,
+            speech.to_str().unwrap(),
+            ours.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr_line(&o));
+        // ffmpeg decodes our stream exactly as we do.
+        let ff = Command::new("ffmpeg")
+            .args(["-v", "error", "-f", fmt, "-ar", "8000", "-ac", "1", "-i"])
+            .arg(&ours)
+            .args(["-f", "s16le", "-"])
+            .output()
+            .unwrap();
+        assert!(ff.status.success());
+        let dec = tmp(&format!("dec-{fmt}.wav"));
+        let o = mediacore(&[
+            "decode",
+            "--codec",
+            codec,
+            ours.to_str().unwrap(),
+            dec.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr_line(&o));
+        let a = media_core::wav::read_wav(&dec).unwrap();
+        let theirs: Vec<i16> = ff
+            .stdout
+            .chunks_exact(2)
+            .map(|b| i16::from_le_bytes([b[0], b[1]]))
+            .collect();
+        assert_eq!(a.samples.len(), theirs.len());
+        let diffs = a
+            .samples
+            .iter()
+            .zip(&theirs)
+            .filter(|(x, y)| x != y)
+            .count();
+        assert_eq!(
+            diffs, 0,
+            "{codec}: ffmpeg decodes {diffs} samples differently"
+        );
+        // ffmpeg's encoder is not G.711-exact near zero (it rounds to the nearest level, the ITU
+        // reference truncates); its codes differ from ours by at most one step.
+        let ffenc = Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(&speech)
+            .args(["-ar", "8000", "-ac", "1", "-f", fmt, "-"])
+            .output()
+            .unwrap();
+        let ours_bytes = std::fs::read(&ours).unwrap();
+        assert_eq!(ffenc.stdout.len(), ours_bytes.len());
+        let decode = |c: u8| -> i32 {
+            if codec == "pcmu" {
+                media_core::codec::audio::g711::ulaw_to_linear(c).into()
+            } else {
+                media_core::codec::audio::g711::alaw_to_linear(c).into()
+            }
+        };
+        let mut levels: Vec<i32> = (0..=255u8).map(decode).collect();
+        levels.sort_unstable();
+        levels.dedup();
+        let rank = |v: i32| levels.binary_search(&v).unwrap_or(0) as i32;
+        let mut differing = 0;
+        for (&x, &y) in ours_bytes.iter().zip(&ffenc.stdout) {
+            let d = (rank(decode(x)) - rank(decode(y))).abs();
+            assert!(d <= 1, "{codec}: {x:#x} vs {y:#x} differ by {d} levels");
+            differing += usize::from(d != 0);
+        }
+        assert!(
+            differing * 5 < ours_bytes.len(),
+            "{codec}: {differing} codes differ"
+        );
+    }
+}
