@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use media_core::codec::{Bitrates, CodecDescriptor, CodecRegistry};
 use media_core::loss::{parse_g192, LossModel};
 use media_core::transcode::{
@@ -11,6 +11,7 @@ use media_core::transcode::{
 };
 use media_core::wav::{write_wav, WavAudio};
 use serde_json::json;
+use std::time::{Duration, Instant};
 
 use crate::input;
 use crate::CodecArgs;
@@ -70,16 +71,37 @@ pub fn codecs(as_json: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn progress_bar(total: usize, seconds_of_audio: f64) -> ProgressBar {
-    // Only for a person watching, and only when the work is long enough to wait for.
-    if !std::io::stderr().is_terminal() || seconds_of_audio < 60.0 {
-        return ProgressBar::hidden();
+/// A progress bar that stays hidden until the work has taken two seconds, and for good when
+/// stderr is not a terminal.
+struct Progress {
+    bar: ProgressBar,
+    started: Instant,
+    shown: bool,
+    terminal: bool,
+}
+
+impl Progress {
+    fn new() -> Self {
+        let bar = ProgressBar::hidden();
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} packets {eta}") {
+            bar.set_style(style);
+        }
+        Self {
+            bar,
+            started: Instant::now(),
+            shown: false,
+            terminal: std::io::stderr().is_terminal(),
+        }
     }
-    let pb = ProgressBar::new(total as u64);
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} packets {eta}") {
-        pb.set_style(style);
+
+    fn update(&mut self, done: usize, total: usize) {
+        if !self.shown && self.terminal && self.started.elapsed() > Duration::from_secs(2) {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.shown = true;
+        }
+        self.bar.set_length(total as u64);
+        self.bar.set_position(done as u64);
     }
-    pb
 }
 
 /// `mediacore encode`.
@@ -232,13 +254,12 @@ pub fn transcode(
         rate,
         loss,
     };
-    let pb = progress_bar(0, audio.duration_secs());
+    let mut progress = Progress::new();
     let (out, rep) = transcode::transcode(&reg, &audio, &opts, &mut |done, total| {
-        pb.set_length(total as u64);
-        pb.set_position(done as u64);
+        progress.update(done, total)
     })
     .map_err(|e| e.to_string())?;
-    pb.finish_and_clear();
+    progress.bar.finish_and_clear();
     write_wav(output, &out).map_err(|e| format!("{}: {e}", output.display()))?;
     let s = rep.stats;
     if as_json {

@@ -189,3 +189,90 @@ impl CodecRegistry {
         (e.new_decoder)(params)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_by_name_is_case_insensitive_and_lists_known() {
+        let reg = CodecRegistry::with_builtin();
+        assert_eq!(reg.find("PcMu").map(|e| e.descriptor.name), Ok("pcmu"));
+        assert_eq!(reg.find("PCMA").map(|e| e.descriptor.name), Ok("pcma"));
+        match reg.find("speex") {
+            Err(CodecError::UnknownCodec { name, known }) => {
+                assert_eq!(name, "speex");
+                assert!(known.contains(&"pcmu") && known.contains(&"l16"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn rtpmap_lookup() {
+        let reg = CodecRegistry::with_builtin();
+        let (e, p) = reg.find_rtpmap("PCMU/8000").unwrap();
+        assert_eq!(
+            (e.descriptor.name, p.sample_rate, p.channels),
+            ("pcmu", 8000, 1)
+        );
+        let (e, p) = reg.find_rtpmap("L16/16000/2").unwrap();
+        assert_eq!(
+            (e.descriptor.name, p.sample_rate, p.channels),
+            ("l16", 16000, 2)
+        );
+        for bad in [
+            "PCMU",
+            "PCMU/abc",
+            "PCMU/16000",
+            "PCMU/8000/2",
+            "L16/8000/1/1",
+            "",
+            "/",
+        ] {
+            assert!(reg.find_rtpmap(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn capabilities_follow_priority_and_payload_types() {
+        let reg = CodecRegistry::with_builtin();
+        let caps = reg.capabilities();
+        assert_eq!(caps[0].rtpmap, "PCMU/8000");
+        assert_eq!(caps[0].payload_type, PayloadType(0));
+        assert_eq!(caps[1].payload_type, PayloadType(8));
+        let l16 = caps.iter().find(|c| c.descriptor.name == "l16").unwrap();
+        assert_eq!(
+            (l16.payload_type, l16.rtpmap.as_str()),
+            (PayloadType(11), "L16/44100")
+        );
+        // Every dynamic type is unique and in range.
+        let mut pts: Vec<u8> = caps.iter().map(|c| c.payload_type.0).collect();
+        pts.sort_unstable();
+        pts.dedup();
+        assert_eq!(pts.len(), caps.len());
+    }
+
+    #[test]
+    fn validation_rejects_out_of_range_params() {
+        let reg = CodecRegistry::with_builtin();
+        let mut p = CodecParams::defaults(&crate::codec::audio::g711::PCMU);
+        p.ptime_ms = 25;
+        assert!(matches!(
+            reg.encoder("pcmu", &p),
+            Err(CodecError::UnsupportedParameter { name: "ptime", .. })
+        ));
+        p.ptime_ms = 20;
+        p.sample_rate = 16000;
+        assert!(reg.decoder("pcmu", &p).is_err());
+        p.sample_rate = 8000;
+        p.bitrate = Some(64000);
+        assert!(matches!(
+            reg.encoder("pcmu", &p),
+            Err(CodecError::UnsupportedParameter {
+                name: "bitrate",
+                ..
+            })
+        ));
+    }
+}
