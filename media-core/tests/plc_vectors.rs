@@ -153,3 +153,41 @@ fn per_frame_calls_do_not_allocate() {
         assert_eq!(alloc_count::count(), before, "{rate} Hz");
     }
 }
+
+#[test]
+fn decoders_report_the_concealment_delay() {
+    use media_core::{CodecParams, CodecRegistry};
+    let reg = CodecRegistry::with_builtin();
+    for (name, rate, channels, delay) in [
+        ("PCMU", 8000, 1, 30),
+        ("PCMA", 8000, 1, 30),
+        ("L16", 8000, 1, 30),
+        ("L16", 16000, 1, 60),
+        ("L16", 44100, 1, 165),
+        ("L16", 48000, 1, 180),
+        ("L16", 48000, 2, 0),
+    ] {
+        let d = reg.find(name).unwrap().descriptor;
+        let params = CodecParams {
+            sample_rate: rate,
+            channels,
+            ..CodecParams::defaults(d)
+        };
+        let mut dec = reg.decoder(name, &params).unwrap();
+        assert_eq!(dec.delay_samples(), delay, "{name} {rate} {channels}");
+        // The delay is real: a first payload comes out shifted by it.
+        let n = 400 * usize::from(channels);
+        let payload: Vec<u8> = if name == "L16" {
+            (0..n as i16)
+                .flat_map(|s| (s * 20 + 1).to_be_bytes())
+                .collect()
+        } else {
+            (0..n).map(|i| (i % 100) as u8).collect()
+        };
+        let mut out = vec![0i16; 2 * n];
+        let written = dec.decode(&payload, &mut out).unwrap();
+        assert!(written > delay);
+        assert!(out[..delay].iter().all(|&s| s == 0), "{name}");
+        assert_ne!(out[delay], 0, "{name}");
+    }
+}
