@@ -191,6 +191,12 @@ pub trait AudioDecoder: Send {
         let _ = (next, out);
         Ok(None)
     }
+    /// The decoder's algorithmic delay in samples per channel: decoded and concealed audio
+    /// comes out this much later than it would without the decoder's concealment (for example
+    /// the 3.75 ms of ITU-T G.711 Appendix I). Zero by default.
+    fn delay_samples(&self) -> usize {
+        0
+    }
     /// Forgets all history, as at a new stream.
     fn reset(&mut self);
 }

@@ -272,6 +272,14 @@ impl AudioEncoder for G711Encoder {
 }
 
 /// A G.711 decoder with ITU-T G.711 Appendix I concealment.
+///
+/// # Delay
+///
+/// The concealment needs to rework the last 3.75 ms before a loss, so all output is delayed by
+/// [`AudioDecoder::delay_samples`] = 30 samples (3.75 ms): each `decode` writes as many samples
+/// as the payload holds, but they are the stream from 30 samples earlier (a stream starts with
+/// 30 zeros), and `conceal` likewise first writes the 30 held-back good samples. Lip sync and
+/// jitter-buffer accounting should add this delay. See [`G711Plc`].
 #[derive(Debug)]
 pub struct G711Decoder {
     law: Law,
@@ -321,6 +329,9 @@ impl AudioDecoder for G711Decoder {
     fn conceal(&mut self, out: &mut [i16]) -> Result<usize, CodecError> {
         self.plc.conceal(out);
         Ok(out.len())
+    }
+    fn delay_samples(&self) -> usize {
+        self.plc.delay_samples()
     }
     fn reset(&mut self) {
         self.plc.reset();

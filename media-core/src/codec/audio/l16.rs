@@ -82,6 +82,13 @@ impl AudioEncoder for L16Encoder {
 
 /// An L16 decoder. Mono streams conceal losses with ITU-T G.711 Appendix I at the stream's rate;
 /// stereo losses are filled with silence (concealing each channel alone would smear the image).
+///
+/// # Delay
+///
+/// For mono the concealment delays all output by [`AudioDecoder::delay_samples`], about 3.75 ms
+/// (30 samples at 8 kHz, 60 at 16 kHz, 165 at 44.1 kHz, 180 at 48 kHz): `decode` writes as many
+/// samples as the payload holds, but they are the stream from that many samples earlier (a stream
+/// starts with that many zeros). Stereo has no concealment and no delay. See [`G711Plc`].
 #[derive(Debug)]
 pub struct L16Decoder {
     format: AudioFormat,
@@ -142,6 +149,9 @@ impl AudioDecoder for L16Decoder {
             None => out.fill(0),
         }
         Ok(out.len())
+    }
+    fn delay_samples(&self) -> usize {
+        self.plc.as_ref().map_or(0, G711Plc::delay_samples)
     }
     fn reset(&mut self) {
         if let Some(plc) = &mut self.plc {
