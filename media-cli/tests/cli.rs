@@ -304,3 +304,58 @@ fn g711_streams_interoperate_with_ffmpeg() {
         );
     }
 }
+
+fn testdata(rel: &str) -> PathBuf {
+    let base = std::env::var_os("MEDIA_CORE_TESTDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata"));
+    base.join(rel)
+}
+
+fn le16(bytes: &[u8]) -> Vec<i16> {
+    bytes
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect()
+}
+
+/// ITU-T G.711 Appendix I through the command line: L16 at 8 kHz, 10 ms packets, the G.192
+/// pattern of the STL vector reproduces the STL g711iplc output bit-exactly.
+#[test]
+fn transcode_with_g192_pattern_reproduces_appendix_i_reference() {
+    let src = le16(&std::fs::read(testdata("g711-plc/f2.le")).expect("f2.le"));
+    let want = le16(&std::fs::read(testdata("g711-plc/f2_10.raw")).expect("f2_10.raw"));
+    let input = tmp("f2.wav");
+    media_core::wav::write_wav(
+        &input,
+        &media_core::wav::WavAudio {
+            sample_rate: 8000,
+            channels: 1,
+            samples: src,
+        },
+    )
+    .unwrap();
+    let out = tmp("f2_10.wav");
+    let pattern = testdata("g711-plc/fe10.g192");
+    let o = mediacore(&[
+        "transcode",
+        "--codec",
+        "l16",
+        "--rate",
+        "8000",
+        "--ptime",
+        "10",
+        "--loss-pattern",
+        pattern.to_str().unwrap(),
+        "--json",
+        input.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr_line(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["packets_lost"], v["packets"].as_u64().unwrap() / 10);
+    let got = media_core::wav::read_wav(&out).unwrap().samples;
+    assert_eq!(got.len(), want.len());
+    let diffs = got.iter().zip(&want).filter(|(a, b)| a != b).count();
+    assert_eq!(diffs, 0, "{diffs} samples differ from f2_10.raw");
+}

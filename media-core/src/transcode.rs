@@ -116,7 +116,10 @@ pub struct ReceiveStats {
 }
 
 /// Decodes packets, dropping those `loss` marks lost; a lost packet is recovered from the next
-/// packet's FEC where the codec has it, else concealed. Returns interleaved PCM. `progress` is
+/// packet's FEC where the codec has it, else concealed. Returns interleaved PCM, time-aligned
+/// with the encoder's input: the decoder's algorithmic delay is trimmed from the start and
+/// flushed out at the end (as the ITU-T reference tools do), so a lossless run of a waveform
+/// codec equals plain decoding. `progress` is
 /// told (packets done, packets in all) every 64 packets.
 pub fn decode_packets(
     dec: &mut dyn AudioDecoder,
@@ -167,6 +170,13 @@ pub fn decode_packets(
             }
         };
         pcm.extend_from_slice(&buf[..n.min(buf.len())]);
+    }
+    let delay = dec.delay_samples() * usize::from(dec.format().channels);
+    if delay > 0 && pcm.len() >= delay {
+        pcm.drain(..delay);
+        let mut tail = vec![0i16; delay];
+        let n = dec.flush(&mut tail);
+        pcm.extend_from_slice(&tail[..n]);
     }
     progress(packets.len(), packets.len());
     (pcm, stats)

@@ -197,6 +197,12 @@ pub trait AudioDecoder: Send {
     fn delay_samples(&self) -> usize {
         0
     }
+    /// At the end of a stream, writes the samples still held back by [`Self::delay_samples`]
+    /// into `out` and returns how many (interleaved). Zero by default.
+    fn flush(&mut self, out: &mut [i16]) -> usize {
+        let _ = out;
+        0
+    }
     /// Forgets all history, as at a new stream.
     fn reset(&mut self);
 }

@@ -333,6 +333,9 @@ impl AudioDecoder for G711Decoder {
     fn delay_samples(&self) -> usize {
         self.plc.delay_samples()
     }
+    fn flush(&mut self, out: &mut [i16]) -> usize {
+        self.plc.flush(out)
+    }
     fn reset(&mut self) {
         self.plc.reset();
     }

@@ -153,6 +153,9 @@ impl AudioDecoder for L16Decoder {
     fn delay_samples(&self) -> usize {
         self.plc.as_ref().map_or(0, G711Plc::delay_samples)
     }
+    fn flush(&mut self, out: &mut [i16]) -> usize {
+        self.plc.as_mut().map_or(0, |plc| plc.flush(out))
+    }
     fn reset(&mut self) {
         if let Some(plc) = &mut self.plc {
             plc.reset();
