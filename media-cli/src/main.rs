@@ -64,6 +64,24 @@ enum Command {
         /// Output WAV.
         output: PathBuf,
     },
+    /// E-model (ITU-T G.107) rating R and MOS for a connection.
+    Mos {
+        /// One-way delay in ms (T = Ta = delay, Tr = 2T).
+        #[arg(long, default_value_t = 0.0)]
+        delay: f64,
+        /// Packet loss in percent (jitter-buffer discards count as loss).
+        #[arg(long, value_parser = parse_percent, default_value_t = 0.0)]
+        loss: f64,
+        /// Burst ratio BurstR (1 = random loss).
+        #[arg(long, default_value_t = 1.0)]
+        burst: f64,
+        /// Codec, for its G.113 Ie and Bpl.
+        #[arg(long, default_value = "pcmu")]
+        codec: String,
+        /// Print `{"r":..,"mos":..}`.
+        #[arg(long)]
+        json: bool,
+    },
     /// Encode, drop packets, decode with concealment: what a listener would hear.
     Transcode {
         #[command(flatten)]
@@ -103,6 +121,32 @@ fn parse_percent(s: &str) -> Result<f64, String> {
     }
 }
 
+fn mos(delay: f64, loss: f64, burst: f64, codec: &str, json: bool) -> Result<(), String> {
+    use media_core::quality::{rate, CodecImpairment, EModelParams};
+    if !(0.0..=10_000.0).contains(&delay) {
+        return Err(format!("delay {delay} ms is outside 0..=10000"));
+    }
+    if !(burst >= 1.0 && burst.is_finite()) {
+        return Err(format!("burst ratio {burst} must be >= 1"));
+    }
+    let imp = CodecImpairment::for_codec(codec).ok_or_else(|| {
+        format!("no ITU-T G.113 impairment values for '{codec}' (known: pcmu, pcma, l16, g711-noplc, g729a, g723.1)")
+    })?;
+    let r = rate(&EModelParams::voip(imp, delay, loss, burst));
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"r": (r.r * 100.0).round() / 100.0, "mos": (r.mos * 100.0).round() / 100.0, "ie_eff": r.ie_eff, "id": r.id, "is": r.is, "ro": r.ro})
+        );
+    } else {
+        println!(
+            "R = {:.1}, MOS = {:.2} (Ro {:.1}, Is {:.1}, Id {:.1}, Ie,eff {:.1})",
+            r.r, r.mos, r.ro, r.is, r.id, r.ie_eff
+        );
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -126,6 +170,13 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Codecs { json } => coding::codecs(json),
+        Command::Mos {
+            delay,
+            loss,
+            burst,
+            codec,
+            json,
+        } => mos(delay, loss, burst, &codec, json),
         Command::Encode {
             codec,
             ptime,

@@ -30,6 +30,7 @@ pub mod error;
 pub mod frame;
 pub mod loss;
 pub mod processing;
+pub mod quality;
 pub mod signal;
 pub mod transcode;
 pub mod wav;
