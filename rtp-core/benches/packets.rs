@@ -12,7 +12,13 @@ use rtp_core::{Compound, RtcpPacket, RtpPacket, RtpTimestamp, RtpWriter, SeqNo, 
 use std::hint::black_box;
 
 fn pcmu_writer(payload: &[u8]) -> RtpWriter<'_> {
-    RtpWriter::new(0, SeqNo(4711), RtpTimestamp(160 * 4711), Ssrc(0xDEAD_BEEF), payload)
+    RtpWriter::new(
+        0,
+        SeqNo(4711),
+        RtpTimestamp(160 * 4711),
+        Ssrc(0xDEAD_BEEF),
+        payload,
+    )
 }
 
 const REPORT: ReportBlock = ReportBlock {
@@ -39,11 +45,7 @@ fn write_sr_sdes(out: &mut [u8]) -> usize {
     }];
     let mut w = CompoundWriter::new(out);
     let pushed = w
-        .push(&SenderReportWriter::new(
-            Ssrc(0xDEAD_BEEF),
-            info,
-            &[REPORT],
-        ))
+        .push(&SenderReportWriter::new(Ssrc(0xDEAD_BEEF), info, &[REPORT]))
         .and_then(|w| w.push(&SdesWriter { chunks: &chunks }));
     match pushed {
         Ok(w) => w.len(),
@@ -104,9 +106,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("parse", |b| {
         b.iter(|| read_sr_sdes(black_box(&rtcp[..rtcp_len])))
     });
-    g.bench_function("write", |b| {
-        b.iter(|| write_sr_sdes(black_box(&mut out)))
-    });
+    g.bench_function("write", |b| b.iter(|| write_sr_sdes(black_box(&mut out))));
     g.finish();
 }
 

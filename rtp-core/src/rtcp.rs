@@ -55,7 +55,7 @@ pub use sdes::{
 pub use xr::{ExtendedReport, VoipMetrics, XrBlock, XrBlocks, XrWriter};
 
 use crate::error::{out_prefix, PacketError};
-use crate::rtp::RTP_VERSION;
+use crate::rtp::{strip_padding, RTP_VERSION};
 use crate::Ssrc;
 
 /// Packet type of a sender report.
@@ -109,13 +109,7 @@ impl<'a> RawRtcp<'a> {
         let (raw, rest) = buf.split_at_checked(len).ok_or(PacketError::BadLength)?;
         let (_, mut body) = raw.split_at(RTCP_HEADER_LEN);
         if head[0] & 0x20 != 0 {
-            let &count = body.last().ok_or(PacketError::BadPadding)?;
-            let keep = body
-                .len()
-                .checked_sub(usize::from(count))
-                .filter(|_| count > 0)
-                .ok_or(PacketError::BadPadding)?;
-            body = body.split_at(keep).0;
+            body = strip_padding(body)?.0;
         }
         let packet = Self {
             first: head[0],
@@ -417,6 +411,11 @@ impl<'b> Put<'b> {
     }
 
     pub(crate) fn bytes(&mut self, bytes: &[u8]) {
+        // Writers size `out` with their own encoded_len; a mismatch is a bug in this crate.
+        debug_assert!(
+            bytes.len() <= self.out.len(),
+            "RTCP writer overran its length"
+        );
         let out = std::mem::take(&mut self.out);
         let n = bytes.len().min(out.len());
         let (head, rest) = out.split_at_mut(n);

@@ -75,14 +75,7 @@ impl<'a> RtpPacket<'a> {
             None
         };
         let (payload, padding) = if fixed[0] & 0x20 != 0 {
-            let &count = rest.last().ok_or(PacketError::BadPadding)?;
-            let keep = rest
-                .len()
-                .checked_sub(usize::from(count))
-                .filter(|_| count > 0)
-                .ok_or(PacketError::BadPadding)?;
-            let (payload, _) = rest.split_at(keep);
-            (payload, count)
+            strip_padding(rest)?
         } else {
             (rest, 0)
         };
@@ -175,6 +168,18 @@ impl<'a> RtpPacket<'a> {
     pub const fn as_bytes(&self) -> &'a [u8] {
         self.raw
     }
+}
+
+/// Splits RTP/RTCP padding off the end of `body`: the last byte counts the padding bytes,
+/// itself included. Returns the body without padding and the count.
+pub(crate) fn strip_padding(body: &[u8]) -> Result<(&[u8], u8), PacketError> {
+    let &count = body.last().ok_or(PacketError::BadPadding)?;
+    let keep = body
+        .len()
+        .checked_sub(usize::from(count))
+        .filter(|_| count > 0)
+        .ok_or(PacketError::BadPadding)?;
+    Ok((body.split_at(keep).0, count))
 }
 
 /// Iterator over the CSRCs of an [`RtpPacket`].
