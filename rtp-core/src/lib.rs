@@ -1,17 +1,51 @@
 //! # rtp-core
 //!
 //! The transport layer under media-core: RTP/RTCP packets, SRTP, the packet jitter buffer and a
-//! sans-IO RTP session. This first milestone holds the identifier newtypes shared with
-//! media-core.
+//! sans-IO RTP session. This milestone holds the identifier newtypes shared with media-core and
+//! the packet layer:
+//!
+//! - [`RtpPacket`] / [`RtpWriter`]: RTP (RFC 3550) parsed zero-copy from a datagram, and
+//!   written into a caller buffer without allocating; header extensions per RFC 8285
+//!   ([`HeaderExtension`], [`ExtensionWriter`]).
+//! - [`rtcp`]: compound RTCP datagrams (reduced-size ones too), SR, RR, SDES, BYE, APP,
+//!   NACK, PLI, FIR, REMB and the XR VoIP metrics block, parsed and written.
+//! - [`TelephoneEvent`] / [`EventSequence`]: the RFC 4733 payload and the packets a sender
+//!   emits for one digit.
+//! - [`SeqUnwrapper`], [`TimestampUnwrapper`], [`SeqTracker`]: 64-bit sequence numbers and
+//!   timestamps, and the RFC 3550 A.1 source validator.
+//!
+//! Every parser returns [`PacketError`] on malformed input and never panics; the `fuzz`
+//! crate beside this one runs them on arbitrary bytes.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod dtmf_event;
+mod error;
+mod extension;
+pub mod rtcp;
+mod rtp;
+mod seq;
+
+pub use dtmf_event::{
+    dtmf_char, dtmf_event_code, EventPacket, EventSequence, TelephoneEvent, MAX_VOLUME,
+};
+pub use error::PacketError;
+pub use extension::{
+    ExtensionElement, ExtensionElements, ExtensionForm, ExtensionWriter, HeaderExtension,
+    ONE_BYTE_PROFILE, TWO_BYTE_PROFILE,
+};
+pub use rtcp::{Compound, RtcpPacket, RtcpWrite};
+pub use rtp::{
+    Csrcs, RtpPacket, RtpWriter, MAX_CSRCS, MAX_PAYLOAD_TYPE, RTP_FIXED_HEADER_LEN, RTP_VERSION,
+};
+pub use seq::{SeqTracker, SeqUnwrapper, SeqUpdate, TimestampUnwrapper};
+
 /// An RTP synchronisation source identifier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ssrc(pub u32);
 
 /// A 16-bit RTP sequence number (wraps).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct SeqNo(pub u16);
 
 impl SeqNo {
@@ -27,7 +61,7 @@ impl SeqNo {
 }
 
 /// A 32-bit RTP timestamp in the payload's clock rate (wraps).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct RtpTimestamp(pub u32);
 
 impl RtpTimestamp {
