@@ -27,9 +27,11 @@
 
 pub mod codec;
 pub mod error;
+pub mod events;
 pub mod frame;
 pub mod loss;
 pub mod processing;
+pub mod session;
 pub mod signal;
 pub mod transcode;
 pub mod wav;
@@ -38,4 +40,12 @@ pub use codec::{
     AudioDecoder, AudioEncoder, CodecDescriptor, CodecParams, CodecRegistry, PayloadType,
 };
 pub use error::{CodecError, FormatError, WavError};
+pub use events::{
+    Category, CodecEventPublisher, CorrelationId, DeviceEventPublisher, Event, EventBus, EventKind,
+    MediaEventPublisher, Priority, PublishError, Subscriber,
+};
 pub use frame::{AudioFormat, AudioFrame, FramePool, MediaTime, SampleFormat, SampleRate};
+pub use session::{
+    ConfigError, HoldMode, MediaSession, MediaSessionConfig, SessionError, SessionEvent, SessionId,
+    SessionState,
+};
