@@ -238,3 +238,6 @@ impl<const N: usize> From<[Category; N]> for SubscriptionFilter {
         CategoryFilter::from(categories).into()
     }
 }
+
+#[cfg(test)]
+mod tests;
