@@ -524,3 +524,16 @@ proptest! {
         prop_assert_eq!(&seen[2], &only_1);
     }
 }
+
+#[test]
+fn handles_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<EventBus>();
+    send_sync::<Event>();
+    send_sync::<MediaEventPublisher>();
+    send_sync::<CodecEventPublisher>();
+    send_sync::<DeviceEventPublisher>();
+    send::<Subscriber>();
+    send::<crate::session::MediaSession>();
+}
