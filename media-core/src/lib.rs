@@ -22,6 +22,13 @@
 //!
 //! Codecs are found through a [`codec::CodecRegistry`] built from static
 //! [`codec::CodecDescriptor`]s.
+//!
+//! A call leg is a [`session::MediaSession`]: an explicit state machine driven by the
+//! signalling layer (start, hold, update, stop) and by the driver (transport up, failure),
+//! configured by a validated [`session::MediaSessionConfig`]. What it reports goes out as
+//! pulled events: the session queues [`session::SessionEvent`]s, and the
+//! [`events::EventBus`] fans events out to subscribers by category and priority, never
+//! dropping a high-priority one and counting what it drops or coalesces.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -11,7 +11,7 @@
 //! called back: the bus's lock is held only to move events in and out of queues, never while
 //! user code runs (pjsip's deadlocks came from callbacks under locks). A thread can block on
 //! [`Subscriber::wait`]; an async task can await [`Subscriber::ready`] (std only), or, with the
-//! `async` cargo feature, consume an [`EventStream`] (`futures_core::Stream`). Wakers are
+//! `async` cargo feature, consume an `EventStream` (a `futures_core::Stream`). Wakers are
 //! woken after the lock is released. A tokio driver at the edge needs nothing more.
 //!
 //! # Priorities and what happens under pressure
