@@ -308,7 +308,13 @@ fn g711_streams_interoperate_with_ffmpeg() {
 fn testdata(rel: &str) -> PathBuf {
     let base = std::env::var_os("MEDIA_CORE_TESTDATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata"));
+        .unwrap_or_else(|| {
+            let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+            here.ancestors()
+                .map(|a| a.join("shared/testdata"))
+                .find(|p| p.is_dir())
+                .unwrap_or_else(|| here.join("../../shared/testdata"))
+        });
     base.join(rel)
 }
 

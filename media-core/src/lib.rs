@@ -22,15 +22,24 @@
 //!
 //! Codecs are found through a [`codec::CodecRegistry`] built from static
 //! [`codec::CodecDescriptor`]s.
+//!
+//! A call leg is a [`session::MediaSession`]: an explicit state machine driven by the
+//! signalling layer (start, hold, update, stop) and by the driver (transport up, failure),
+//! configured by a validated [`session::MediaSessionConfig`]. What it reports goes out as
+//! pulled events: the session queues [`session::SessionEvent`]s, and the
+//! [`events::EventBus`] fans events out to subscribers by category and priority, never
+//! dropping a high-priority one and counting what it drops or coalesces.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod codec;
 pub mod error;
+pub mod events;
 pub mod frame;
 pub mod loss;
 pub mod processing;
 pub mod quality;
+pub mod session;
 pub mod signal;
 pub mod transcode;
 pub mod wav;
@@ -39,4 +48,12 @@ pub use codec::{
     AudioDecoder, AudioEncoder, CodecDescriptor, CodecParams, CodecRegistry, PayloadType,
 };
 pub use error::{CodecError, FormatError, WavError};
+pub use events::{
+    Category, CodecEventPublisher, CorrelationId, DeviceEventPublisher, Event, EventBus, EventKind,
+    MediaEventPublisher, Priority, PublishError, Subscriber,
+};
 pub use frame::{AudioFormat, AudioFrame, FramePool, MediaTime, SampleFormat, SampleRate};
+pub use session::{
+    ConfigError, HoldMode, MediaSession, MediaSessionConfig, SessionError, SessionEvent, SessionId,
+    SessionState,
+};

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 pub fn testdata(rel: &str) -> PathBuf {
     let base = std::env::var_os("MEDIA_CORE_TESTDATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata"));
+        .unwrap_or_else(find_shared);
     let p = base.join(rel);
     assert!(
         p.exists(),
@@ -16,6 +16,16 @@ pub fn testdata(rel: &str) -> PathBuf {
         p.display()
     );
     p
+}
+
+/// `shared/testdata` beside the nearest ancestor of this crate that has one (the repository's
+/// parent in CI; also found from git worktrees nested deeper).
+fn find_shared() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .map(|a| a.join("shared/testdata"))
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| here.join("../../shared/testdata"))
 }
 
 /// Reads a file of little-endian 16-bit words.
