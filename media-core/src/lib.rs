@@ -28,6 +28,7 @@
 pub mod codec;
 pub mod error;
 pub mod frame;
+pub mod integration;
 pub mod loss;
 pub mod processing;
 pub mod signal;
