@@ -2,14 +2,42 @@
 //! offer/answer, RFC 3551 static payload types, RFC 4733 telephone events and RFC 4568 SDES
 //! `a=crypto` lines.
 //!
-//! [`parse_remote`] turns any SDP (offer or answer) from the network into a [`RemoteSdp`], one
-//! [`MediaSection`] per m-line, each audio one parsed into a [`RemoteMedia`] or the [`SdpError`]
-//! that makes it unusable. It takes raw bytes and never panics, so a fuzz target is one line:
-//! `let _ = media_core::integration::sdp::parse_remote(data);`
+//! The signalling layer hands us SDP bytes from the network and gets back typed results and SDP
+//! text to send; it never needs to look inside either. Three entry points:
 //!
-//! Text parsing is done by the `sdp-types` crate; this module adds the media-level meaning,
-//! limits on size ([`MAX_SDP_BYTES`], [`MAX_MEDIA`], [`MAX_FORMATS`]) and line numbers for errors
-//! found after the text has parsed.
+//! - [`parse_remote`]: any SDP (offer or answer) to a [`RemoteSdp`], one [`MediaSection`] per
+//!   m-line, each audio one parsed into a [`RemoteMedia`] or the [`SdpError`] that makes it
+//!   unusable. It takes raw bytes and never panics, so a fuzz target is one line:
+//!   `let _ = media_core::integration::sdp::parse_remote(data);`
+//! - [`Negotiator::answer`]: answers a remote offer, returning the [`NegotiatedMedia`] to set the
+//!   call up with and the answer SDP.
+//! - [`Negotiator::offer`] and [`Negotiator::process_answer`]: the other side of the exchange.
+//!
+//! One audio stream per call: the first acceptable audio m-line is used and every other m-line is
+//! answered with port 0, with the reason in [`NegotiatedMedia::rejected`].
+//!
+//! Text parsing and writing is done by the `sdp-types` crate; this module adds the media-level
+//! meaning, limits on size ([`MAX_SDP_BYTES`], [`MAX_MEDIA`], [`MAX_FORMATS`]) and line numbers
+//! for errors found after the text has parsed.
+//!
+//! Nothing here has IO, a clock or a random number generator: SRTP keys come from a random source
+//! the caller passes in (`&mut dyn FnMut(&mut [u8])`, to be filled with cryptographically secure
+//! random bytes).
+//!
+//! ```
+//! use media_core::codec::CodecRegistry;
+//! use media_core::integration::sdp::{LocalConfig, Negotiator};
+//!
+//! let registry = CodecRegistry::with_builtin();
+//! let config = LocalConfig::new("192.0.2.10".parse().unwrap(), 40000);
+//! let negotiator = Negotiator::new(&registry, config).unwrap();
+//! let offer = "v=0\r\no=- 1 1 IN IP4 198.51.100.7\r\ns=-\r\nc=IN IP4 198.51.100.7\r\n\
+//!              t=0 0\r\nm=audio 5004 RTP/AVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+//! // Plain RTP needs no keys; the random source is only called for SRTP.
+//! let (media, answer) = negotiator.answer(offer.as_bytes(), &mut |_: &mut [u8]| {}).unwrap();
+//! assert_eq!(media.codec.name, "pcma");
+//! assert!(answer.contains("m=audio 40000 RTP/AVP 8 101"));
+//! ```
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -20,7 +48,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 use sdp_types as sdpt;
 
-use crate::codec::PayloadType;
+use crate::codec::{CodecDescriptor, CodecParams, CodecRegistry, PayloadType, SdpCodec};
 
 /// The largest SDP we parse, in bytes.
 pub const MAX_SDP_BYTES: usize = 64 * 1024;
@@ -863,6 +891,16 @@ impl CryptoAttribute {
     }
 }
 
+/// Both ends' SDES crypto for a negotiated SRTP stream: ours keys what we send, theirs what we
+/// receive. They share tag and suite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NegotiatedCrypto {
+    /// Our line (what we send with).
+    pub local: SdesCrypto,
+    /// The remote line (what we receive with).
+    pub remote: SdesCrypto,
+}
+
 // ---------------------------------------------------------------------------------------------
 // The remote SDP model
 // ---------------------------------------------------------------------------------------------
@@ -967,6 +1005,15 @@ pub struct RemoteFormat {
     pub explicit_rtpmap: bool,
     /// The `a=fmtp` parameters for this payload type, as written.
     pub fmtp: Option<String>,
+}
+
+impl RemoteFormat {
+    fn describe(&self) -> String {
+        match &self.rtpmap {
+            Some(m) => format!("{} {m}", self.payload_type.0),
+            None => format!("{} ?", self.payload_type.0),
+        }
+    }
 }
 
 /// A telephone-event (RFC 4733) format offered on an m-line.
@@ -1423,6 +1470,814 @@ fn parse_audio(
         rtcp,
         crypto,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Negotiation
+// ---------------------------------------------------------------------------------------------
+
+/// Whether we use SRTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SrtpPolicy {
+    /// Plain RTP only: SRTP m-lines are rejected.
+    Disabled,
+    /// We offer plain RTP and accept SRTP (SDES) when it is offered.
+    #[default]
+    Optional,
+    /// We offer SRTP (SDES) and reject plain RTP m-lines.
+    Required,
+}
+
+/// How we want our side of a call: address, codecs, packet time, direction, SRTP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalConfig {
+    /// Our RTP address (written in `o=` and `c=`).
+    pub address: IpAddr,
+    /// Our RTP port (not 0).
+    pub port: u16,
+    /// Our RTCP port if it is not `port + 1` (written as `a=rtcp`).
+    pub rtcp_port: Option<u16>,
+    /// `o=` session id.
+    pub session_id: u64,
+    /// `o=` session version: raise it for every new offer or answer in the same session.
+    pub session_version: u64,
+    /// `s=` (`-` when empty).
+    pub session_name: String,
+    /// The codecs we accept, by our name or encoding name, in our order of preference; empty
+    /// means every registered codec in registry priority order.
+    pub codecs: Vec<String>,
+    /// The packet time we ask for, in ms.
+    pub ptime: u16,
+    /// The longest packet time we accept, in ms (written as `a=maxptime`).
+    pub maxptime: Option<u16>,
+    /// What we want to do: sendonly (or inactive) puts the call on hold.
+    pub direction: Direction,
+    /// Whether we offer and accept RTP/RTCP multiplexing (RFC 5761).
+    pub rtcp_mux: bool,
+    /// Whether we offer and accept telephone-event (RFC 4733 DTMF).
+    pub telephone_event: bool,
+    /// SRTP use.
+    pub srtp: SrtpPolicy,
+    /// The SRTP suites we accept and offer, in our order of preference.
+    pub srtp_suites: Vec<SrtpSuite>,
+}
+
+impl LocalConfig {
+    /// Defaults: every codec, 20 ms, sendrecv, rtcp-mux, telephone-event, SRTP optional with
+    /// the two AES-CM suites.
+    pub fn new(address: IpAddr, port: u16) -> Self {
+        Self {
+            address,
+            port,
+            rtcp_port: None,
+            session_id: 1,
+            session_version: 1,
+            session_name: "-".into(),
+            codecs: Vec::new(),
+            ptime: 20,
+            maxptime: None,
+            direction: Direction::SendRecv,
+            rtcp_mux: true,
+            telephone_event: true,
+            srtp: SrtpPolicy::Optional,
+            srtp_suites: vec![
+                SrtpSuite::AesCm128HmacSha1_80,
+                SrtpSuite::AesCm128HmacSha1_32,
+            ],
+        }
+    }
+}
+
+/// How to decode one payload type we may receive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReceiveFormat {
+    /// Audio in a codec we have.
+    Codec {
+        /// The codec.
+        codec: &'static CodecDescriptor,
+        /// Its parameters.
+        params: CodecParams,
+    },
+    /// RFC 4733 events.
+    TelephoneEvent {
+        /// Their clock rate.
+        clock_rate: u32,
+    },
+}
+
+/// Negotiated telephone-event use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NegotiatedEvents {
+    /// The payload type we send events with.
+    pub send_payload_type: PayloadType,
+    /// The payload type we receive events with.
+    pub receive_payload_type: PayloadType,
+    /// The clock rate (that of the audio codec).
+    pub clock_rate: u32,
+    /// Events both ends support (at most DTMF 0-15).
+    pub events: EventSet,
+}
+
+/// The outcome of an offer/answer exchange: everything needed to set up the audio stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NegotiatedMedia {
+    /// The m-line the stream is on, from 0.
+    pub media_index: usize,
+    /// Where to send RTP.
+    pub remote: SocketAddr,
+    /// Where to send RTCP (the RTP address with rtcp-mux).
+    pub remote_rtcp: Option<SocketAddr>,
+    /// The transport profile.
+    pub transport: Transport,
+    /// The codec we send (and mostly receive) with.
+    pub codec: &'static CodecDescriptor,
+    /// Its parameters: sample rate, channels, ptime (the remote's `a=ptime` where the codec
+    /// allows it), and the remote's fmtp for this payload type, passed through as written.
+    pub params: CodecParams,
+    /// The payload type we send the codec with.
+    pub payload_type: PayloadType,
+    /// Telephone-event, if both ends use it at the codec's clock rate.
+    pub telephone_event: Option<NegotiatedEvents>,
+    /// What we do: send, receive, both or neither.
+    pub direction: Direction,
+    /// Whether RTP and RTCP share a port.
+    pub rtcp_mux: bool,
+    /// SRTP keys, for the SAVP profiles.
+    pub crypto: Option<NegotiatedCrypto>,
+    /// Every payload type we may receive and what it is.
+    pub receive: BTreeMap<PayloadType, ReceiveFormat>,
+    /// The other m-lines, answered (or answered by the remote) with port 0, and why.
+    pub rejected: Vec<Rejection>,
+}
+
+impl NegotiatedMedia {
+    /// Our name of the negotiated codec (`pcmu`, `g722`, ...).
+    pub fn codec_name(&self) -> &'static str {
+        self.codec.name
+    }
+}
+
+/// Writes offers and answers for our side, and reads the other side's, with a codec registry
+/// and a [`LocalConfig`].
+#[derive(Debug, Clone)]
+pub struct Negotiator<'a> {
+    registry: &'a CodecRegistry,
+    config: LocalConfig,
+    /// Our names of the allowed codecs, in preference order; empty for all.
+    allowed: Vec<&'static str>,
+}
+
+/// A codec we can use for a remote format.
+struct Resolved<'f> {
+    format: &'f RemoteFormat,
+    rtpmap: &'f RtpMap,
+    codec: &'static CodecDescriptor,
+    params: CodecParams,
+}
+
+impl<'a> Negotiator<'a> {
+    /// Checks `config` against `registry`.
+    pub fn new(registry: &'a CodecRegistry, config: LocalConfig) -> Result<Self, SdpError> {
+        let invalid = |reason: String| SdpError::InvalidConfig { reason };
+        if config.port == 0 {
+            return Err(invalid("port is 0".into()));
+        }
+        if config.rtcp_port == Some(0) {
+            return Err(invalid("RTCP port is 0".into()));
+        }
+        if config.ptime == 0 || u32::from(config.ptime) > MAX_PTIME_MS {
+            return Err(invalid(format!("ptime {} is not 1-1000 ms", config.ptime)));
+        }
+        if config
+            .maxptime
+            .is_some_and(|m| m == 0 || u32::from(m) > MAX_PTIME_MS || m < config.ptime)
+        {
+            return Err(invalid("maxptime is not ptime-1000 ms".into()));
+        }
+        let mut allowed = Vec::new();
+        for name in &config.codecs {
+            let entry = registry
+                .find(name)
+                .map_err(|e| invalid(format!("codec list: {e}")))?;
+            if !allowed.contains(&entry.descriptor.name) {
+                allowed.push(entry.descriptor.name);
+            }
+        }
+        if registry.entries().is_empty() {
+            return Err(invalid("the codec registry is empty".into()));
+        }
+        if config.srtp != SrtpPolicy::Disabled && config.srtp_suites.is_empty() {
+            return Err(invalid("SRTP is enabled but no suites are listed".into()));
+        }
+        Ok(Self {
+            registry,
+            config,
+            allowed,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &LocalConfig {
+        &self.config
+    }
+
+    fn allows(&self, codec: &CodecDescriptor) -> bool {
+        self.allowed.is_empty() || self.allowed.contains(&codec.name)
+    }
+
+    /// Our capabilities as SDP lines, in our order of preference.
+    fn offered_codecs(&self) -> Vec<SdpCodec> {
+        let caps = self.registry.capabilities();
+        if self.allowed.is_empty() {
+            return caps;
+        }
+        self.allowed
+            .iter()
+            .filter_map(|name| caps.iter().find(|c| c.descriptor.name == *name).cloned())
+            .collect()
+    }
+
+    /// What our registry makes of a remote format.
+    fn resolve<'f>(&self, format: &'f RemoteFormat) -> Option<Resolved<'f>> {
+        let rtpmap = format.rtpmap.as_ref()?;
+        if rtpmap.is_telephone_event() {
+            return None;
+        }
+        let (entry, params) = self.registry.find_rtpmap(&rtpmap.to_string())?;
+        self.allows(entry.descriptor).then_some(Resolved {
+            format,
+            rtpmap,
+            codec: entry.descriptor,
+            params,
+        })
+    }
+
+    /// The packet time to send with: the remote's ptime where the codec can, else ours, else the
+    /// codec's default; then no more than the remote's maxptime.
+    fn choose_ptime(&self, codec: &CodecDescriptor, remote: &RemoteMedia) -> u16 {
+        let supported = |p: &u16| codec.ptimes.contains(p);
+        let mut ptime = remote
+            .ptime
+            .filter(supported)
+            .or(Some(self.config.ptime).filter(supported))
+            .unwrap_or(codec.default_ptime);
+        if let Some(max) = remote.maxptime {
+            if ptime > max {
+                ptime = codec
+                    .ptimes
+                    .iter()
+                    .copied()
+                    .filter(|&p| p <= max)
+                    .max()
+                    .or_else(|| codec.ptimes.iter().copied().min())
+                    .unwrap_or(ptime);
+            }
+        }
+        ptime
+    }
+
+    fn our_fmtp(&self, codec: &CodecDescriptor) -> Option<String> {
+        self.registry
+            .capabilities()
+            .into_iter()
+            .find(|c| c.descriptor.name == codec.name)
+            .and_then(|c| c.fmtp)
+    }
+
+    fn session(&self, medias: Vec<sdpt::Media>) -> String {
+        let origin = sdpt::Origin::with_ip_addr(
+            self.config.session_id,
+            self.config.session_version,
+            self.config.address,
+        );
+        let name = if self.config.session_name.trim().is_empty() {
+            "-"
+        } else {
+            self.config.session_name.as_str()
+        };
+        let mut session = sdpt::Session::new(origin, name);
+        session.connection = Some(sdpt::Connection::from_ip_addr(self.config.address));
+        session.times.push(sdpt::Time::new(0, 0));
+        session.medias = medias;
+        session.to_string()
+    }
+
+    fn audio_media(&self, transport: Transport, pts: &[u8]) -> sdpt::Media {
+        let fmt = pts.iter().map(u8::to_string).collect::<Vec<_>>().join(" ");
+        let mut m = sdpt::Media::new(
+            sdpt::MediaType::Audio,
+            self.config.port,
+            sdpt::TransportProto::RtpAvp,
+            fmt,
+        );
+        m.proto = transport.as_str().to_string();
+        m
+    }
+
+    fn common_attributes(&self, m: &mut sdpt::Media, ptime: u16, direction: Direction, mux: bool) {
+        m.add_attribute_with_value("ptime", ptime);
+        if let Some(max) = self.config.maxptime {
+            m.add_attribute_with_value("maxptime", max);
+        }
+        m.add_attribute(sdpt::Attribute::new(direction.as_str()));
+        if mux {
+            m.add_attribute(sdpt::Attribute::new("rtcp-mux"));
+        }
+        if let Some(p) = self.config.rtcp_port {
+            m.add_attribute_with_value("rtcp", p);
+        }
+    }
+
+    /// An offer with every codec we accept, in our order of preference: static payload types
+    /// where the codec has one, dynamic ones from 96 otherwise; telephone-event at 8000 Hz (and
+    /// 48000 Hz when a 48 kHz codec such as Opus is offered); ptime, direction, rtcp-mux; and,
+    /// with [`SrtpPolicy::Required`], RTP/SAVP with one `a=crypto` per suite keyed from `random`.
+    pub fn offer(&self, random: &mut dyn FnMut(&mut [u8])) -> String {
+        let caps = self.offered_codecs();
+        let mut pts: Vec<u8> = caps.iter().map(|c| c.payload_type.0).collect();
+        let mut events = Vec::new();
+        if self.config.telephone_event {
+            let mut clocks = vec![8000u32];
+            if caps.iter().any(|c| c.descriptor.clock_rate == 48000) {
+                clocks.push(48000);
+            }
+            for clock in clocks {
+                if let Some(pt) = free_dynamic_pt(&pts) {
+                    pts.push(pt);
+                    events.push((pt, clock));
+                }
+            }
+        }
+        let transport = if self.config.srtp == SrtpPolicy::Required {
+            Transport::RtpSavp
+        } else {
+            Transport::RtpAvp
+        };
+        let mut m = self.audio_media(transport, &pts);
+        for c in &caps {
+            m.add_attribute_with_value("rtpmap", format!("{} {}", c.payload_type.0, c.rtpmap));
+            if let Some(f) = &c.fmtp {
+                m.add_attribute_with_value("fmtp", format!("{} {f}", c.payload_type.0));
+            }
+        }
+        for (pt, clock) in events {
+            m.add_attribute_with_value("rtpmap", format!("{pt} telephone-event/{clock}"));
+            m.add_attribute_with_value("fmtp", format!("{pt} {}", EventSet::DTMF));
+        }
+        self.common_attributes(
+            &mut m,
+            self.config.ptime,
+            self.config.direction,
+            self.config.rtcp_mux,
+        );
+        if transport.is_secure() {
+            for (tag, suite) in (1u32..).zip(&self.config.srtp_suites) {
+                let c = SdesCrypto::generate(tag, *suite, random);
+                m.add_attribute_with_value("crypto", c.to_attribute_value());
+            }
+        }
+        self.session(vec![m])
+    }
+
+    /// Answers a remote offer (RFC 3264 section 6). On the first acceptable audio m-line we pick
+    /// the first codec in the offer's order that we have, keep the offer's payload type numbers,
+    /// add telephone-event if offered at the codec's clock rate, reverse the direction
+    /// (sendonly becomes recvonly) within what we want, mirror rtcp-mux and, for SRTP, answer
+    /// the first offered `a=crypto` whose suite we accept with a key from `random`. Every other
+    /// m-line gets port 0.
+    ///
+    /// `a=crypto` lines with session parameters (`UNENCRYPTED_SRTP`, `KDR=`, ...) are passed
+    /// over, as we cannot yet honour them; `a=crypto` on a plain RTP/AVP m-line ("best effort"
+    /// SRTP) is ignored and the stream stays plain RTP. `random` is called only for SRTP.
+    ///
+    /// Returns the negotiated stream and the answer SDP; [`SdpError::NoAcceptableMedia`] (with
+    /// an all-rejecting answer) when no m-line is acceptable, or the error that makes the offer
+    /// unreadable.
+    pub fn answer(
+        &self,
+        offer: &[u8],
+        random: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(NegotiatedMedia, String), SdpError> {
+        let remote = parse_remote(offer)?;
+        let mut chosen: Option<NegotiatedMedia> = None;
+        let mut rejected = Vec::new();
+        let mut medias = Vec::with_capacity(remote.media.len());
+        for section in &remote.media {
+            let outcome = match &section.audio {
+                Err(e) => Err(e.clone()),
+                Ok(_) if chosen.is_some() => Err(SdpError::ExtraAudioStream { line: section.line }),
+                Ok(audio) => self.answer_audio(section, audio, random),
+            };
+            match outcome {
+                Ok((negotiated, media)) => {
+                    medias.push(media);
+                    chosen = Some(negotiated);
+                }
+                Err(reason) => {
+                    medias.push(rejected_media(section));
+                    rejected.push(Rejection {
+                        index: section.index,
+                        media: section.media.clone(),
+                        reason,
+                    });
+                }
+            }
+        }
+        let answer = self.session(medias);
+        match chosen {
+            Some(mut negotiated) => {
+                negotiated.rejected = rejected;
+                Ok((negotiated, answer))
+            }
+            None => Err(SdpError::NoAcceptableMedia { rejected, answer }),
+        }
+    }
+
+    fn answer_audio(
+        &self,
+        section: &MediaSection,
+        remote: &RemoteMedia,
+        random: &mut dyn FnMut(&mut [u8]),
+    ) -> Result<(NegotiatedMedia, sdpt::Media), SdpError> {
+        let line = section.line;
+        match (remote.transport.is_secure(), self.config.srtp) {
+            (true, SrtpPolicy::Disabled) => return Err(SdpError::SrtpDisabled { line }),
+            (false, SrtpPolicy::Required) => return Err(SdpError::SrtpRequired { line }),
+            _ => {}
+        }
+        let chosen = remote
+            .formats
+            .iter()
+            .find_map(|f| self.resolve(f))
+            .ok_or_else(|| SdpError::NoCommonCodec {
+                line,
+                offered: remote.formats.iter().map(RemoteFormat::describe).collect(),
+            })?;
+        let crypto = if remote.transport.is_secure() {
+            let theirs = remote
+                .crypto
+                .iter()
+                .filter_map(|c| c.parsed.as_ref().ok())
+                .find(|c| self.config.srtp_suites.contains(&c.suite) && c.session_params.is_empty())
+                .ok_or(SdpError::NoAcceptableCrypto { line })?;
+            let ours = SdesCrypto::generate(theirs.tag, theirs.suite, random);
+            Some(NegotiatedCrypto {
+                local: ours,
+                remote: theirs.clone(),
+            })
+        } else {
+            None
+        };
+
+        let pt = chosen.format.payload_type;
+        let ptime = self.choose_ptime(chosen.codec, remote);
+        let mut params = chosen.params;
+        params.ptime_ms = ptime;
+        params.fmtp = chosen.format.fmtp.clone();
+
+        let events = if self.config.telephone_event {
+            remote
+                .telephone_events
+                .iter()
+                .find(|t| t.clock_rate == chosen.rtpmap.clock_rate)
+                .map(|t| (t, t.events.intersection(&EventSet::DTMF)))
+                .filter(|(_, e)| !e.is_empty())
+                .map(|(t, events)| NegotiatedEvents {
+                    send_payload_type: t.payload_type,
+                    receive_payload_type: t.payload_type,
+                    clock_rate: t.clock_rate,
+                    events,
+                })
+        } else {
+            None
+        };
+
+        let mut direction = self.config.direction.intersect(remote.direction.reversed());
+        if remote.address.is_unspecified() {
+            // RFC 3264 section 8.4: c=0.0.0.0 means send nothing.
+            direction = direction.intersect(Direction::RecvOnly);
+        }
+        let rtcp_mux = self.config.rtcp_mux && remote.rtcp_mux;
+
+        let mut pts = vec![pt.0];
+        if let Some(e) = &events {
+            pts.push(e.receive_payload_type.0);
+        }
+        let mut m = self.audio_media(remote.transport, &pts);
+        m.add_attribute_with_value("rtpmap", format!("{} {}", pt.0, chosen.rtpmap));
+        if let Some(f) = self.our_fmtp(chosen.codec) {
+            m.add_attribute_with_value("fmtp", format!("{} {f}", pt.0));
+        }
+        if let Some(e) = &events {
+            let ept = e.receive_payload_type.0;
+            m.add_attribute_with_value("rtpmap", format!("{ept} telephone-event/{}", e.clock_rate));
+            m.add_attribute_with_value("fmtp", format!("{ept} {}", e.events));
+        }
+        self.common_attributes(&mut m, ptime, direction, rtcp_mux);
+        if let Some(c) = &crypto {
+            m.add_attribute_with_value("crypto", c.local.to_attribute_value());
+        }
+
+        let mut receive = BTreeMap::new();
+        receive.insert(
+            pt,
+            ReceiveFormat::Codec {
+                codec: chosen.codec,
+                params: params.clone(),
+            },
+        );
+        if let Some(e) = &events {
+            receive.insert(
+                e.receive_payload_type,
+                ReceiveFormat::TelephoneEvent {
+                    clock_rate: e.clock_rate,
+                },
+            );
+        }
+        let negotiated = NegotiatedMedia {
+            media_index: section.index,
+            remote: remote.rtp_addr(),
+            remote_rtcp: remote.rtcp_addr(rtcp_mux),
+            transport: remote.transport,
+            codec: chosen.codec,
+            params,
+            payload_type: pt,
+            telephone_event: events,
+            direction,
+            rtcp_mux,
+            crypto,
+            receive,
+            rejected: Vec::new(),
+        };
+        Ok((negotiated, m))
+    }
+
+    /// Reads the answer to an offer we made (`our_offer` is the SDP we sent, as from
+    /// [`Self::offer`]) and checks that it fits it (RFC 3264 section 6): same m-lines, same
+    /// transport, only formats we offered, a direction our offer allows, rtcp-mux only if
+    /// offered, and for SRTP exactly one `a=crypto` matching one of ours by tag and suite.
+    ///
+    /// We send with the first codec of the answer; we receive what the answer lists, with our
+    /// offer's payload type numbers.
+    pub fn process_answer(
+        &self,
+        our_offer: &[u8],
+        answer: &[u8],
+    ) -> Result<NegotiatedMedia, SdpError> {
+        let ours = parse_remote(our_offer).map_err(|e| SdpError::InvalidConfig {
+            reason: format!("our own offer does not parse: {e}"),
+        })?;
+        let theirs = parse_remote(answer)?;
+        let mismatch = |line: usize, reason: String| SdpError::AnswerMismatch { line, reason };
+        if ours.media.len() != theirs.media.len() {
+            return Err(mismatch(
+                0,
+                format!(
+                    "{} m-lines in the answer, {} in the offer",
+                    theirs.media.len(),
+                    ours.media.len()
+                ),
+            ));
+        }
+        let mut rejected = Vec::new();
+        let mut negotiated: Option<NegotiatedMedia> = None;
+        for (o, a) in ours.media.iter().zip(&theirs.media) {
+            if !o.media.eq_ignore_ascii_case(&a.media) {
+                return Err(mismatch(
+                    a.line,
+                    format!("m-line {} is '{}', offered '{}'", a.index, a.media, o.media),
+                ));
+            }
+            let reject = |reason| Rejection {
+                index: a.index,
+                media: a.media.clone(),
+                reason,
+            };
+            match (&o.audio, &a.audio) {
+                (Ok(offered), Ok(answered)) if negotiated.is_none() => {
+                    negotiated = Some(self.accept_answer(a, offered, answered)?);
+                }
+                (Ok(_), Ok(_)) => {
+                    rejected.push(reject(SdpError::ExtraAudioStream { line: a.line }))
+                }
+                // Port 0: the answerer rejected the stream.
+                (Ok(_), Err(e @ SdpError::MediaDisabled { .. })) => {
+                    rejected.push(reject(e.clone()))
+                }
+                // Accepted, but we cannot use what the answer says.
+                (Ok(_), Err(e)) => return Err(e.clone()),
+                (Err(_), _) if o.port == 0 && a.port != 0 => {
+                    return Err(mismatch(
+                        a.line,
+                        format!("m-line {} was offered with port 0 but is accepted", a.index),
+                    ));
+                }
+                (Err(e), _) => rejected.push(reject(e.clone())),
+            }
+        }
+        match negotiated {
+            Some(mut n) => {
+                n.rejected = rejected;
+                Ok(n)
+            }
+            None => Err(SdpError::NoAcceptableMedia {
+                rejected,
+                answer: String::new(),
+            }),
+        }
+    }
+
+    fn accept_answer(
+        &self,
+        section: &MediaSection,
+        offered: &RemoteMedia,
+        answered: &RemoteMedia,
+    ) -> Result<NegotiatedMedia, SdpError> {
+        let line = section.line;
+        let mismatch = |reason: String| SdpError::AnswerMismatch { line, reason };
+        if answered.transport != offered.transport {
+            return Err(mismatch(format!(
+                "transport {} does not match the offer's {}",
+                answered.transport, offered.transport
+            )));
+        }
+        // Every answered format must be one we offered; map it to our payload type.
+        let mut send: Option<(Resolved<'_>, PayloadType)> = None;
+        let mut receive = BTreeMap::new();
+        for f in &answered.formats {
+            let map = f.rtpmap.as_ref().ok_or_else(|| {
+                mismatch(format!(
+                    "payload type {} has no rtpmap and is not static",
+                    f.payload_type.0
+                ))
+            })?;
+            let ours = offered
+                .formats
+                .iter()
+                .find(|o| o.rtpmap.as_ref().is_some_and(|m| m.same_format(map)))
+                .ok_or_else(|| mismatch(format!("{} was not in the offer", f.describe())))?;
+            if map.is_telephone_event() {
+                continue;
+            }
+            if let Some(r) = self.resolve(f) {
+                let our_pt = ours.payload_type;
+                receive.insert(
+                    our_pt,
+                    ReceiveFormat::Codec {
+                        codec: r.codec,
+                        params: {
+                            let mut p = r.params.clone();
+                            p.fmtp = f.fmtp.clone();
+                            p
+                        },
+                    },
+                );
+                if send.is_none() {
+                    send = Some((r, our_pt));
+                }
+            }
+        }
+        let (chosen, _) = send.ok_or_else(|| SdpError::NoCommonCodec {
+            line,
+            offered: answered
+                .formats
+                .iter()
+                .map(RemoteFormat::describe)
+                .collect(),
+        })?;
+        let ptime = self.choose_ptime(chosen.codec, answered);
+        let mut params = chosen.params.clone();
+        params.ptime_ms = ptime;
+        params.fmtp = chosen.format.fmtp.clone();
+        for r in receive.values_mut() {
+            if let ReceiveFormat::Codec { params: p, .. } = r {
+                p.ptime_ms = ptime;
+            }
+        }
+
+        let clock = chosen.rtpmap.clock_rate;
+        let events = if self.config.telephone_event {
+            let theirs = answered
+                .telephone_events
+                .iter()
+                .find(|t| t.clock_rate == clock);
+            let ours = offered
+                .telephone_events
+                .iter()
+                .find(|t| t.clock_rate == clock);
+            match (theirs, ours) {
+                (Some(t), Some(o)) => {
+                    let events = t.events.intersection(&o.events);
+                    (!events.is_empty()).then_some(NegotiatedEvents {
+                        send_payload_type: t.payload_type,
+                        receive_payload_type: o.payload_type,
+                        clock_rate: clock,
+                        events,
+                    })
+                }
+                _ => None,
+            }
+        } else {
+            None
+        };
+        if let Some(e) = &events {
+            receive.insert(
+                e.receive_payload_type,
+                ReceiveFormat::TelephoneEvent { clock_rate: clock },
+            );
+        }
+
+        if !answered.direction.within(offered.direction.reversed()) {
+            return Err(mismatch(format!(
+                "answer is {} to an offer that is {}",
+                answered.direction, offered.direction
+            )));
+        }
+        let mut direction = offered.direction.intersect(answered.direction.reversed());
+        if answered.address.is_unspecified() {
+            direction = direction.intersect(Direction::RecvOnly);
+        }
+        if answered.rtcp_mux && !offered.rtcp_mux {
+            return Err(mismatch(
+                "rtcp-mux in the answer but not in the offer".into(),
+            ));
+        }
+        let rtcp_mux = answered.rtcp_mux;
+
+        let crypto = if answered.transport.is_secure() {
+            let valid: Vec<&SdesCrypto> = answered
+                .crypto
+                .iter()
+                .filter_map(|c| c.parsed.as_ref().ok())
+                .collect();
+            let [theirs] = valid.as_slice() else {
+                return Err(answered
+                    .crypto
+                    .iter()
+                    .find_map(|c| c.parsed.as_ref().err().cloned())
+                    .filter(|_| valid.is_empty())
+                    .unwrap_or_else(|| {
+                        mismatch(format!(
+                            "{} usable a=crypto lines in the answer; it must have exactly one",
+                            valid.len()
+                        ))
+                    }));
+            };
+            let ours = offered
+                .crypto
+                .iter()
+                .filter_map(|c| c.parsed.as_ref().ok())
+                .find(|o| o.tag == theirs.tag && o.suite == theirs.suite)
+                .ok_or_else(|| {
+                    mismatch(format!(
+                        "a=crypto tag {} {} was not offered",
+                        theirs.tag, theirs.suite
+                    ))
+                })?;
+            Some(NegotiatedCrypto {
+                local: ours.clone(),
+                remote: (*theirs).clone(),
+            })
+        } else {
+            None
+        };
+
+        Ok(NegotiatedMedia {
+            media_index: section.index,
+            remote: answered.rtp_addr(),
+            remote_rtcp: answered.rtcp_addr(rtcp_mux),
+            transport: answered.transport,
+            codec: chosen.codec,
+            params,
+            payload_type: chosen.format.payload_type,
+            telephone_event: events,
+            direction,
+            rtcp_mux,
+            crypto,
+            receive,
+            rejected: Vec::new(),
+        })
+    }
+}
+
+/// The first free dynamic payload type, 101 (the customary telephone-event type) if it is free.
+fn free_dynamic_pt(used: &[u8]) -> Option<u8> {
+    std::iter::once(101)
+        .chain(96..=127)
+        .find(|pt| !used.contains(pt))
+}
+
+/// An m-line answered with port 0: same media, protocol and formats (RFC 3264 section 6).
+fn rejected_media(section: &MediaSection) -> sdpt::Media {
+    let mut m = sdpt::Media::new(
+        sdpt::MediaType::Audio,
+        0,
+        sdpt::TransportProto::RtpAvp,
+        section.formats.join(" "),
+    );
+    m.media = section.media.clone();
+    m.proto = section.proto.clone();
+    m
 }
 
 #[cfg(test)]
