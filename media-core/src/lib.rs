@@ -36,6 +36,7 @@ pub mod codec;
 pub mod error;
 pub mod events;
 pub mod frame;
+pub mod integration;
 pub mod loss;
 pub mod processing;
 pub mod quality;
