@@ -26,6 +26,8 @@
 #![forbid(unsafe_code)]
 
 pub mod codec;
+#[cfg(feature = "opus")]
+pub mod container;
 pub mod error;
 pub mod frame;
 pub mod processing;
@@ -34,5 +36,5 @@ pub mod wav;
 pub use codec::{
     AudioDecoder, AudioEncoder, CodecDescriptor, CodecParams, CodecRegistry, PayloadType,
 };
-pub use error::{CodecError, FormatError, WavError};
+pub use error::{CodecError, ContainerError, FormatError, WavError};
 pub use frame::{AudioFormat, AudioFrame, FramePool, MediaTime, SampleFormat, SampleRate};
