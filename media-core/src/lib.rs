@@ -22,6 +22,12 @@
 //!
 //! Codecs are found through a [`codec::CodecRegistry`] built from static
 //! [`codec::CodecDescriptor`]s.
+//!
+//! ## Cargo features
+//!
+//! - `opus`: Opus through libopus (`codec::audio::opus`) and Ogg Opus files (`container`).
+//!   The bundled libopus is built with cmake, so this is off by default here; the `mediacore`
+//!   command turns it on.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -11,7 +11,7 @@
 //! (a chained file's later links are not read).
 
 use super::ogg::{PageHeader, PageReader, PageWriter, FLAG_BOS, FLAG_CONTINUED, FLAG_EOS};
-use crate::codec::audio::opus::packet;
+use crate::codec::audio::opus::{packet, OpusEncoder};
 use crate::error::ContainerError;
 use std::io::{Read, Write};
 
@@ -55,6 +55,12 @@ impl OpusHead {
             coupled_count: channels.saturating_sub(1),
             channel_mapping: (0..channels).collect(),
         }
+    }
+
+    /// The header for a stream from `enc`: its channels and rate, and its delay as pre-skip.
+    pub fn for_encoder(enc: &OpusEncoder) -> Self {
+        let cfg = enc.config();
+        Self::new(cfg.channels as u8, cfg.sample_rate, enc.pre_skip())
     }
 
     /// Parses the header packet.
@@ -901,7 +907,8 @@ mod tests {
             let frames = (n + lookahead).div_ceil(fs);
             input.resize(frames * fs * ch, 0);
 
-            let head = OpusHead::new(channels as u8, rate, enc.pre_skip());
+            let head = OpusHead::for_encoder(&enc);
+            assert_eq!(head, OpusHead::new(channels as u8, rate, enc.pre_skip()));
             let mut w = OggOpusWriter::new(Vec::new(), &head, &OpusTags::new("t"), 9).unwrap();
             let dcfg = OpusDecoderConfig {
                 sample_rate: rate,
