@@ -13,6 +13,7 @@ use media_core::wav::{write_wav, WavAudio};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
+use crate::containers;
 use crate::input;
 use crate::CodecArgs;
 
@@ -124,32 +125,30 @@ pub fn encode(
         ptime,
         args.bitrate,
     );
-    let mut enc = reg.encoder(desc.name, &params).map_err(|e| e.to_string())?;
+    desc.validate(&params).map_err(|e| e.to_string())?;
     let pcm = convert(&audio, params.sample_rate, params.channels);
-    let packets = encode_packets(enc.as_mut(), &pcm.samples).map_err(|e| e.to_string())?;
-    let bytes = write_stream(desc, &packets)?;
+    let (packets, bytes) = if desc.sample_based {
+        // Raw code bytes, as ffmpeg's -f mulaw / alaw / g722 / s16be read them.
+        let mut enc = reg.encoder(desc.name, &params).map_err(|e| e.to_string())?;
+        let packets = encode_packets(enc.as_mut(), &pcm.samples).map_err(|e| e.to_string())?;
+        let bytes: Vec<u8> = packets
+            .iter()
+            .flat_map(|p| p.payload.iter().copied())
+            .collect();
+        (packets.len(), bytes)
+    } else {
+        containers::encode_file(desc, &params, &pcm)?
+    };
     std::fs::write(output, &bytes).map_err(|e| format!("{}: {e}", output.display()))?;
     if as_json {
         println!(
             "{}",
             json!({"codec": desc.name, "sample_rate": params.sample_rate, "channels": params.channels,
-                   "ptime_ms": params.ptime_ms, "packets": packets.len(), "bytes": bytes.len(),
+                   "ptime_ms": params.ptime_ms, "packets": packets, "bytes": bytes.len(),
                    "duration_s": pcm.duration_secs()})
         );
     }
     Ok(())
-}
-
-/// The file form of a packet stream: the raw code bytes for sample-based codecs (as ffmpeg's
-/// `-f mulaw`, `-f alaw`, `-f g722`, `-f s16be` read them).
-fn write_stream(desc: &CodecDescriptor, packets: &[Packet]) -> Result<Vec<u8>, String> {
-    if desc.sample_based {
-        return Ok(packets
-            .iter()
-            .flat_map(|p| p.payload.iter().copied())
-            .collect());
-    }
-    Err(format!("no file format for {} in this build", desc.name))
 }
 
 /// Splits a file back into packets. Raw sample-based streams are cut into ptime-sized packets
@@ -159,9 +158,6 @@ fn read_stream(
     bytes: &[u8],
     enc: &mut dyn media_core::AudioEncoder,
 ) -> Result<Vec<Packet>, String> {
-    if !desc.sample_based {
-        return Err(format!("no file format for {} in this build", desc.name));
-    }
     let frame = enc.frame_samples();
     let mut probe = vec![0u8; enc.max_payload_bytes()];
     let per_packet = enc
@@ -199,19 +195,25 @@ pub fn decode(
         None,
         args.bitrate,
     );
-    let mut enc = reg.encoder(desc.name, &params).map_err(|e| e.to_string())?;
-    let mut dec = reg.decoder(desc.name, &params).map_err(|e| e.to_string())?;
-    let packets = read_stream(desc, &bytes, enc.as_mut())?;
-    let (pcm, stats) = decode_packets(dec.as_mut(), &packets, LossModel::None, &mut |_, _| {});
-    let decoded = WavAudio {
-        sample_rate: params.sample_rate,
-        channels: params.channels,
-        samples: pcm,
+    desc.validate(&params).map_err(|e| e.to_string())?;
+    let (decoded, stats) = if desc.sample_based {
+        let mut enc = reg.encoder(desc.name, &params).map_err(|e| e.to_string())?;
+        let mut dec = reg.decoder(desc.name, &params).map_err(|e| e.to_string())?;
+        let packets = read_stream(desc, &bytes, enc.as_mut())?;
+        let (pcm, stats) = decode_packets(dec.as_mut(), &packets, LossModel::None, &mut |_, _| {});
+        let audio = WavAudio {
+            sample_rate: params.sample_rate,
+            channels: params.channels,
+            samples: pcm,
+        };
+        (audio, stats)
+    } else {
+        containers::decode_file(desc, &params, &bytes, input)?
     };
     let out = convert(
         &decoded,
-        rate.unwrap_or(params.sample_rate),
-        params.channels,
+        rate.unwrap_or(decoded.sample_rate),
+        decoded.channels,
     );
     write_wav(output, &out).map_err(|e| format!("{}: {e}", output.display()))?;
     if as_json {

@@ -1,6 +1,7 @@
 //! `mediacore`: the command-line way into media-core.
 
 mod coding;
+mod containers;
 mod input;
 
 use clap::{Parser, Subcommand};

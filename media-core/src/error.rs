@@ -151,3 +151,59 @@ impl From<hound::Error> for WavError {
         }
     }
 }
+
+/// An error reading or writing a media container (Ogg Opus).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ContainerError {
+    /// The source or sink failed.
+    Io(std::io::Error),
+    /// The input does not start with an Ogg page.
+    NotOgg,
+    /// An Ogg file with no Opus stream before its first data page.
+    NotOpus,
+    /// Damage in the stream: a bad CRC, bytes between pages, missing pages, a packet cut
+    /// short. The reader has skipped past it and can be asked for the next packet.
+    Corrupt(&'static str),
+    /// An OpusHead or OpusTags header that breaks RFC 7845.
+    BadHeader(&'static str),
+    /// A valid stream we do not handle (e.g. an OpusHead major version above 0).
+    Unsupported(String),
+    /// A packet larger than the reader's limit; it was dropped.
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// A call the writer cannot honour (not an Opus packet, end trimming beyond the data).
+    InvalidArgument(&'static str),
+}
+
+impl fmt::Display for ContainerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io(e) => write!(f, "{e}"),
+            Self::NotOgg => write!(f, "not an Ogg file"),
+            Self::NotOpus => write!(f, "no Opus stream in the Ogg file"),
+            Self::Corrupt(why) => write!(f, "corrupt Ogg stream: {why}"),
+            Self::BadHeader(why) => write!(f, "bad Ogg Opus header: {why}"),
+            Self::Unsupported(why) => write!(f, "unsupported Ogg Opus stream: {why}"),
+            Self::TooLarge { limit } => write!(f, "packet larger than the {limit}-byte limit"),
+            Self::InvalidArgument(why) => write!(f, "invalid argument: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ContainerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for ContainerError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
+}

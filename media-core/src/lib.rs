@@ -29,10 +29,18 @@
 //! pulled events: the session queues [`session::SessionEvent`]s, and the
 //! [`events::EventBus`] fans events out to subscribers by category and priority, never
 //! dropping a high-priority one and counting what it drops or coalesces.
+//!
+//! ## Cargo features
+//!
+//! - `opus`: Opus through libopus (`codec::audio::opus`) and Ogg Opus files (`container`).
+//!   The bundled libopus is built with cmake, so this is off by default here; the `mediacore`
+//!   command turns it on.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod codec;
+#[cfg(feature = "opus")]
+pub mod container;
 pub mod error;
 pub mod events;
 pub mod frame;
@@ -47,11 +55,6 @@ pub mod wav;
 
 pub use codec::{
     AudioDecoder, AudioEncoder, CodecDescriptor, CodecParams, CodecRegistry, PayloadType,
-};
-pub use error::{CodecError, FormatError, WavError};
-pub use events::{
-    Category, CodecEventPublisher, CorrelationId, DeviceEventPublisher, Event, EventBus, EventKind,
-    MediaEventPublisher, Priority, PublishError, Subscriber,
 };
 pub use frame::{AudioFormat, AudioFrame, FramePool, MediaTime, SampleFormat, SampleRate};
 pub use session::{

@@ -78,6 +78,18 @@ pub enum LossModel {
     Pattern(Vec<bool>),
 }
 
+impl LossModel {
+    /// The long-run loss rate in percent.
+    pub fn mean_percent(&self) -> f64 {
+        match self {
+            Self::None => 0.0,
+            Self::Random { percent, .. } => percent.clamp(0.0, 100.0),
+            Self::Pattern(p) if p.is_empty() => 0.0,
+            Self::Pattern(p) => 100.0 * p.iter().filter(|&&x| x).count() as f64 / p.len() as f64,
+        }
+    }
+}
+
 /// Decides packet by packet whether a packet is lost.
 #[derive(Debug, Clone)]
 pub struct LossGenerator {

@@ -234,6 +234,11 @@ pub fn transcode(
     desc.validate(&params)?;
     let mut enc = (entry.new_encoder)(&params)?;
     let mut dec = (entry.new_decoder)(&params)?;
+    // A sender that knows the loss rate protects against it (Opus FEC), as adaptation would.
+    let expected = opts.loss.mean_percent();
+    if expected > 0.0 {
+        enc.set_expected_loss(expected.ceil().min(100.0) as u8)?;
+    }
     let input = convert(audio, params.sample_rate, params.channels);
     let packets = encode_packets(enc.as_mut(), &input.samples)?;
     let (mut pcm, stats) = decode_packets(dec.as_mut(), &packets, opts.loss.clone(), progress);

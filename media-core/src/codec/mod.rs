@@ -6,4 +6,6 @@ pub mod registry;
 pub mod traits;
 
 pub use registry::{CodecEntry, CodecRegistry, SdpCodec};
-pub use traits::{AudioDecoder, AudioEncoder, Bitrates, CodecDescriptor, CodecParams, PayloadType};
+pub use traits::{
+    AudioDecoder, AudioEncoder, Bitrates, CodecDescriptor, CodecParams, PayloadType, RtpClock,
+};

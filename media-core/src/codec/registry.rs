@@ -1,7 +1,9 @@
 //! The codec registry: descriptors plus factory functions, ordered by priority. Lookups by our
 //! name, by an SDP rtpmap, and the capability list from which SDP offers are written.
 
-use super::traits::{AudioDecoder, AudioEncoder, CodecDescriptor, CodecParams, PayloadType};
+use super::traits::{
+    AudioDecoder, AudioEncoder, CodecDescriptor, CodecParams, PayloadType, RtpClock,
+};
 use crate::error::CodecError;
 
 /// Makes an encoder from parameters that the descriptor has validated.
@@ -102,9 +104,9 @@ impl CodecRegistry {
         let mut parts = rtpmap.trim().split('/');
         let enc = parts.next()?;
         let clock: u32 = parts.next()?.trim().parse().ok()?;
-        let channels: u16 = match parts.next() {
-            Some(c) => c.trim().parse().ok()?,
-            None => 1,
+        let channels_named: Option<u16> = match parts.next() {
+            Some(c) => Some(c.trim().parse().ok()?),
+            None => None,
         };
         if parts.next().is_some() {
             return None;
@@ -114,17 +116,26 @@ impl CodecRegistry {
             if !d.encoding_name.eq_ignore_ascii_case(enc) {
                 return None;
             }
-            // Find the sample rate whose RTP clock is the one named.
-            let rate = d
-                .sample_rates
-                .iter()
-                .copied()
-                .find(|&r| d.clock_rate_at(r) == clock)?;
-            // Opus always says 48000/2 in rtpmap (RFC 7587); channels come from fmtp.
-            let channels = if d.encoding_name == "opus" {
-                1
-            } else {
-                channels
+            // A fixed clock (Opus) says nothing about the sampling rate: use the default one.
+            // Otherwise find the sample rate whose RTP clock is the one named.
+            let rate = match d.rtp_clock {
+                RtpClock::Fixed => (clock == d.clock_rate).then_some(d.sample_rate)?,
+                RtpClock::Scaled => d
+                    .sample_rates
+                    .iter()
+                    .copied()
+                    .find(|&r| d.clock_rate_at(r) == clock)?,
+            };
+            let channels = match d.rtpmap_channels {
+                // The rtpmap count is a constant (Opus: always 2, RFC 7587); the real count is
+                // negotiated in fmtp, so start from the default.
+                Some(fixed) => {
+                    if channels_named.is_some_and(|c| c != fixed) {
+                        return None;
+                    }
+                    d.channels
+                }
+                None => channels_named.unwrap_or(1),
             };
             if channels == 0 || channels > d.max_channels {
                 return None;
@@ -152,10 +163,12 @@ impl CodecRegistry {
                         pt
                     }
                 };
-                let rtpmap = if d.channels > 1 || d.encoding_name == "opus" {
-                    format!("{}/{}/{}", d.encoding_name, d.clock_rate, d.channels.max(2))
-                } else {
-                    format!("{}/{}", d.encoding_name, d.clock_rate)
+                let rtpmap = match d.rtpmap_channels {
+                    Some(n) => format!("{}/{}/{}", d.encoding_name, d.clock_rate, n),
+                    None if d.channels > 1 => {
+                        format!("{}/{}/{}", d.encoding_name, d.clock_rate, d.channels)
+                    }
+                    None => format!("{}/{}", d.encoding_name, d.clock_rate),
                 };
                 SdpCodec {
                     payload_type,
@@ -274,5 +287,82 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    use crate::codec::traits::Bitrates;
+
+    static FIXED: CodecDescriptor = CodecDescriptor {
+        name: "fixedclock",
+        encoding_name: "FIXEDCLOCK",
+        clock_rate: 48000,
+        rtp_clock: RtpClock::Fixed,
+        rtpmap_channels: Some(2),
+        sample_rate: 48000,
+        sample_rates: &[16000, 48000],
+        channels: 1,
+        max_channels: 2,
+        ptimes: &[20],
+        default_ptime: 20,
+        payload_type: None,
+        fmtp: None,
+        bitrates: Bitrates::Fixed,
+        sample_based: false,
+    };
+
+    fn no_encoder(_: &CodecParams) -> Result<Box<dyn AudioEncoder>, CodecError> {
+        Err(CodecError::Library("test".into()))
+    }
+    fn no_decoder(_: &CodecParams) -> Result<Box<dyn AudioDecoder>, CodecError> {
+        Err(CodecError::Library("test".into()))
+    }
+
+    fn registry() -> CodecRegistry {
+        let mut reg = CodecRegistry::with_builtin();
+        reg.register(CodecEntry {
+            descriptor: &FIXED,
+            priority: 1,
+            new_encoder: no_encoder,
+            new_decoder: no_decoder,
+        });
+        reg
+    }
+
+    #[test]
+    fn fixed_clock_does_not_scale() {
+        assert_eq!(FIXED.clock_rate_at(16000), 48000);
+        let l16 = registry().find("l16").unwrap().descriptor;
+        assert_eq!(l16.clock_rate_at(16000), 16000);
+    }
+
+    #[test]
+    fn rtpmap_with_fixed_clock_and_channels() {
+        let reg = registry();
+        let (e, p) = reg.find_rtpmap("FIXEDCLOCK/48000/2").unwrap();
+        assert_eq!(e.descriptor.name, "fixedclock");
+        // The default rate and channel count: the rtpmap says neither.
+        assert_eq!((p.sample_rate, p.channels), (48000, 1));
+        // Tolerated: the channel count left out.
+        assert!(reg.find_rtpmap("fixedclock/48000").is_some());
+        assert!(reg.find_rtpmap("FIXEDCLOCK/16000/2").is_none());
+        assert!(reg.find_rtpmap("FIXEDCLOCK/48000/1").is_none());
+        // Scaled clocks still find their rate and channels.
+        let (_, p) = reg.find_rtpmap("L16/16000/2").unwrap();
+        assert_eq!((p.sample_rate, p.channels), (16000, 2));
+        let (_, p) = reg.find_rtpmap("PCMU/8000").unwrap();
+        assert_eq!((p.sample_rate, p.channels), (8000, 1));
+    }
+
+    #[test]
+    fn capabilities_write_the_fixed_channel_count() {
+        let caps = registry().capabilities();
+        let rtpmap = |name: &str| {
+            caps.iter()
+                .find(|c| c.descriptor.name == name)
+                .map(|c| c.rtpmap.clone())
+                .unwrap()
+        };
+        assert_eq!(rtpmap("fixedclock"), "FIXEDCLOCK/48000/2");
+        assert_eq!(rtpmap("pcmu"), "PCMU/8000");
+        assert_eq!(rtpmap("l16"), "L16/44100");
     }
 }

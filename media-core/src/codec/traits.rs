@@ -18,6 +18,18 @@ pub enum Bitrates {
     Range(u32, u32),
 }
 
+/// How a codec's RTP clock relates to the sampling rate it runs at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RtpClock {
+    /// The clock follows the sampling rate, keeping the ratio of
+    /// [`CodecDescriptor::clock_rate`] to [`CodecDescriptor::sample_rate`] (L16 at 16 kHz
+    /// ticks at 16000; G.722 samples at 16000 and ticks at 8000).
+    Scaled,
+    /// The clock is always [`CodecDescriptor::clock_rate`], whatever the sampling rate: Opus
+    /// ticks at 48000 even when it runs at 8 kHz (RFC 7587 section 4.1).
+    Fixed,
+}
+
 /// Static facts about a codec. `Copy`, so registries and SDP code pass them around freely.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CodecDescriptor {
@@ -29,6 +41,12 @@ pub struct CodecDescriptor {
     /// 16000 (RFC 3551); for codecs whose clock follows the sample rate (L16) this is the
     /// clock at [`Self::sample_rate`].
     pub clock_rate: u32,
+    /// Whether the RTP clock follows the sampling rate or is fixed at [`Self::clock_rate`].
+    pub rtp_clock: RtpClock,
+    /// The channel count an `a=rtpmap` line always names, whatever is sent (Opus: 2, RFC 7587
+    /// section 7; the real count is negotiated in fmtp). `None`: the rtpmap names the actual
+    /// channel count, omitted when it is 1 (RFC 4566).
+    pub rtpmap_channels: Option<u16>,
     /// The default sampling rate of the PCM the codec takes and gives.
     pub sample_rate: u32,
     /// Every sampling rate the codec can run at; the first is not special.
@@ -55,10 +73,11 @@ pub struct CodecDescriptor {
 }
 
 impl CodecDescriptor {
-    /// The RTP clock rate when sampling at `sample_rate`. Codecs whose RTP clock differs from
-    /// their sampling rate (G.722) keep the same ratio.
+    /// The RTP clock rate when sampling at `sample_rate`. A [`RtpClock::Fixed`] clock (Opus)
+    /// does not change; a [`RtpClock::Scaled`] one whose RTP clock differs from the sampling
+    /// rate (G.722) keeps the same ratio.
     pub fn clock_rate_at(&self, sample_rate: u32) -> u32 {
-        if self.sample_rate == 0 {
+        if self.rtp_clock == RtpClock::Fixed || self.sample_rate == 0 {
             return self.clock_rate;
         }
         (u64::from(self.clock_rate) * u64::from(sample_rate) / u64::from(self.sample_rate)) as u32
@@ -168,6 +187,13 @@ pub trait AudioEncoder: Send {
             value: bitrate.to_string(),
             supported: "fixed by the codec".into(),
         })
+    }
+    /// Tells the encoder the packet loss it should expect, in percent, so that codecs with
+    /// forward error correction (Opus in-band FEC) spend bits on it. Codecs without FEC ignore
+    /// it.
+    fn set_expected_loss(&mut self, percent: u8) -> Result<(), CodecError> {
+        let _ = percent;
+        Ok(())
     }
 }
 

@@ -855,6 +855,8 @@ mod tests {
         name: "g722",
         encoding_name: "G722",
         clock_rate: 8000,
+        rtp_clock: crate::codec::RtpClock::Scaled,
+        rtpmap_channels: None,
         sample_rate: 16000,
         sample_rates: &[16000],
         channels: 1,

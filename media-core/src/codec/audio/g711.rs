@@ -2,7 +2,9 @@
 //! G.191 software tools. Table-driven: A-law depends only on `x >> 4` (4096 entries), µ-law only
 //! on `x >> 2` (16384 entries), so encode and decode are one lookup per sample.
 
-use super::super::traits::{AudioDecoder, AudioEncoder, Bitrates, CodecDescriptor, CodecParams};
+use super::super::traits::{
+    AudioDecoder, AudioEncoder, Bitrates, CodecDescriptor, CodecParams, RtpClock,
+};
 use crate::error::CodecError;
 use crate::frame::AudioFormat;
 use crate::processing::audio::plc::G711Plc;
@@ -14,6 +16,8 @@ pub static PCMU: CodecDescriptor = CodecDescriptor {
     name: "pcmu",
     encoding_name: "PCMU",
     clock_rate: 8000,
+    rtp_clock: RtpClock::Scaled,
+    rtpmap_channels: None,
     sample_rate: 8000,
     sample_rates: &[8000],
     channels: 1,
@@ -31,6 +35,8 @@ pub static PCMA: CodecDescriptor = CodecDescriptor {
     name: "pcma",
     encoding_name: "PCMA",
     clock_rate: 8000,
+    rtp_clock: RtpClock::Scaled,
+    rtpmap_channels: None,
     sample_rate: 8000,
     sample_rates: &[8000],
     channels: 1,

@@ -1,7 +1,9 @@
 //! L16: uncompressed 16-bit linear PCM in network byte order (RFC 3551 section 4.5.11), mono or
 //! stereo at any of our rates. It lets processing be tested without codec noise.
 
-use super::super::traits::{AudioDecoder, AudioEncoder, Bitrates, CodecDescriptor, CodecParams};
+use super::super::traits::{
+    AudioDecoder, AudioEncoder, Bitrates, CodecDescriptor, CodecParams, RtpClock,
+};
 use crate::error::CodecError;
 use crate::frame::AudioFormat;
 use crate::processing::audio::plc::G711Plc;
@@ -12,6 +14,8 @@ pub static L16: CodecDescriptor = CodecDescriptor {
     name: "l16",
     encoding_name: "L16",
     clock_rate: 44100,
+    rtp_clock: RtpClock::Scaled,
+    rtpmap_channels: None,
     sample_rate: 44100,
     sample_rates: &[8000, 16000, 32000, 44100, 48000],
     channels: 1,

@@ -2,12 +2,15 @@
 
 pub mod g711;
 pub mod l16;
+#[cfg(feature = "opus")]
+pub mod opus;
 
 use super::registry::CodecEntry;
 
 /// The codecs built into this build, in no particular order (the registry sorts by priority).
 pub fn builtin() -> Vec<CodecEntry> {
-    vec![
+    #[allow(unused_mut)]
+    let mut list = vec![
         CodecEntry {
             descriptor: &g711::PCMU,
             priority: 100,
@@ -26,5 +29,13 @@ pub fn builtin() -> Vec<CodecEntry> {
             new_encoder: l16::new_encoder,
             new_decoder: l16::new_decoder,
         },
-    ]
+    ];
+    #[cfg(feature = "opus")]
+    list.push(CodecEntry {
+        descriptor: &opus::OPUS,
+        priority: 120,
+        new_encoder: opus::new_encoder,
+        new_decoder: opus::new_decoder,
+    });
+    list
 }

@@ -1,0 +1,1138 @@
+//! Opus (RFC 6716) through libopus, the reference implementation, as built and wrapped by the
+//! `opus` crate. The RTP payload format is RFC 7587: the RTP clock is always 48 kHz whatever
+//! rate the codec runs at, the rtpmap always says `opus/48000/2`, and the real channel count,
+//! bandwidth, bitrate, FEC and DTX are negotiated with fmtp parameters ([`fmtp`]).
+//!
+//! [`OpusEncoder`] is set up from an [`OpusEncoderConfig`]; bitrate, FEC and the expected loss
+//! can change during a call without a rebuild (for rate adaptation). [`OpusDecoder`] decodes,
+//! recovers a lost packet from the in-band FEC of the next one ([`AudioDecoder::decode_fec`]),
+//! and conceals with libopus's PLC ([`AudioDecoder::conceal`]). Neither allocates per frame.
+
+pub mod fmtp;
+pub mod packet;
+
+use super::super::traits::{
+    AudioDecoder, AudioEncoder, Bitrates, CodecDescriptor, CodecParams, RtpClock,
+};
+use crate::error::CodecError;
+use crate::frame::{AudioFormat, SampleFormat, SampleRate};
+pub use fmtp::OpusFmtp;
+
+/// The rates libopus runs at.
+pub const SAMPLE_RATES: &[u32] = &[8000, 12000, 16000, 24000, 48000];
+/// The frame durations (ms) our encoder produces; one frame is one packet.
+pub const FRAME_DURATIONS_MS: &[u16] = &[10, 20, 40, 60];
+/// The lowest bitrate we ask libopus for, in bit/s (RFC 7587's floor for maxaveragebitrate).
+pub const MIN_BITRATE: u32 = 6000;
+/// The highest bitrate Opus has, in bit/s.
+pub const MAX_BITRATE: u32 = 510_000;
+/// The longest Opus packet, in milliseconds (RFC 6716 section 3.2.5).
+pub const MAX_PACKET_MS: u32 = 120;
+/// The most bytes one Opus frame can take (RFC 6716 section 3.4, R2).
+const MAX_FRAME_BYTES: usize = 1275;
+/// Longer payloads are rejected before they reach libopus. A valid packet is at most 120 ms of
+/// 1275-byte frames plus framing and padding; padding can in principle go further, but nothing
+/// real sends megabyte packets.
+const MAX_PAYLOAD_BYTES: usize = 1 << 20;
+
+/// Opus. Dynamic payload type; RTP clock 48 kHz at every sampling rate.
+pub static OPUS: CodecDescriptor = CodecDescriptor {
+    name: "opus",
+    encoding_name: "opus",
+    clock_rate: 48000,
+    rtp_clock: RtpClock::Fixed,
+    rtpmap_channels: Some(2),
+    sample_rate: 48000,
+    sample_rates: SAMPLE_RATES,
+    channels: 1,
+    max_channels: 2,
+    ptimes: FRAME_DURATIONS_MS,
+    default_ptime: 20,
+    payload_type: None,
+    fmtp: Some("minptime=10;useinbandfec=1"),
+    bitrates: Bitrates::Range(MIN_BITRATE, MAX_BITRATE),
+    sample_based: false,
+};
+
+/// What the encoder is tuned for (libopus's `OPUS_APPLICATION_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Application {
+    /// Speech intelligibility first: VoIP and conferencing.
+    #[default]
+    Voip,
+    /// Faithfulness to the input: music, mixed content.
+    Audio,
+    /// The lowest delay (2.5 ms lookahead instead of 6.5 ms); CELT only, so no FEC.
+    LowDelay,
+}
+
+/// How the bitrate may vary from packet to packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BitrateMode {
+    /// Variable bitrate, free to follow the signal.
+    Vbr,
+    /// Variable, but held close to the target over short spans (libopus's default).
+    #[default]
+    ConstrainedVbr,
+    /// Every packet the same size (for links that leak content through packet sizes).
+    Cbr,
+}
+
+/// A hint about the content, which biases the encoder's mode choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Signal {
+    /// Let the encoder decide.
+    #[default]
+    Auto,
+    /// Speech: favours SILK and hybrid modes.
+    Voice,
+    /// Music: favours CELT.
+    Music,
+}
+
+/// An audio bandwidth (the highest frequency coded). Ordered narrowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Bandwidth {
+    /// 4 kHz.
+    Narrowband,
+    /// 6 kHz.
+    Mediumband,
+    /// 8 kHz.
+    Wideband,
+    /// 12 kHz.
+    Superwideband,
+    /// 20 kHz.
+    #[default]
+    Fullband,
+}
+
+impl Bandwidth {
+    /// The widest bandwidth worth sending to a receiver that plays at `rate` Hz, or that a
+    /// source capturing at `rate` Hz can fill (RFC 7587 maxplaybackrate, sprop-maxcapturerate).
+    pub fn for_rate(rate: u32) -> Self {
+        match rate {
+            0..=8000 => Self::Narrowband,
+            8001..=12000 => Self::Mediumband,
+            12001..=16000 => Self::Wideband,
+            16001..=24000 => Self::Superwideband,
+            _ => Self::Fullband,
+        }
+    }
+
+    fn to_opus(self) -> opus::Bandwidth {
+        match self {
+            Self::Narrowband => opus::Bandwidth::Narrowband,
+            Self::Mediumband => opus::Bandwidth::Mediumband,
+            Self::Wideband => opus::Bandwidth::Wideband,
+            Self::Superwideband => opus::Bandwidth::Superwideband,
+            Self::Fullband => opus::Bandwidth::Fullband,
+        }
+    }
+}
+
+/// Encoder settings. Small, `Default`, checked by [`Self::validate`] when an encoder is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpusEncoderConfig {
+    /// Sampling rate of the PCM given to `encode`: 8000, 12000, 16000, 24000 or 48000. The RTP
+    /// clock stays 48000 (RFC 7587).
+    pub sample_rate: u32,
+    /// Interleaved channels of the PCM given to `encode`: 1 or 2.
+    pub channels: u16,
+    /// Code stereo input as mono (the receiver said `stereo=0`). Ignored for mono input.
+    pub force_mono: bool,
+    /// Frame (and packet) duration in ms: 10, 20, 40 or 60.
+    pub frame_ms: u16,
+    /// What to tune for.
+    pub application: Application,
+    /// Target bitrate in bit/s, 6000..=510000.
+    pub bitrate: u32,
+    /// VBR, constrained VBR or CBR.
+    pub bitrate_mode: BitrateMode,
+    /// 0 (fastest) ..= 10 (best).
+    pub complexity: u8,
+    /// Add in-band FEC (SILK LBRR) so the receiver can rebuild a lost packet from the next one.
+    /// libopus only spends bits on it when [`Self::packet_loss_percent`] is above zero.
+    pub inband_fec: bool,
+    /// The packet loss the encoder should expect, 0..=100 %: more means more robust coding and
+    /// more FEC bits.
+    pub packet_loss_percent: u8,
+    /// Discontinuous transmission: in silence, send a 1-2 byte packet about every 400 ms
+    /// instead of every frame (payloads of 2 bytes or less need not be sent).
+    pub dtx: bool,
+    /// Content hint.
+    pub signal: Signal,
+    /// The widest bandwidth to code.
+    pub max_bandwidth: Bandwidth,
+}
+
+impl Default for OpusEncoderConfig {
+    /// Mono 48 kHz, 20 ms, VoIP, 32 kbit/s constrained VBR, complexity 9 (libopus's default),
+    /// in-band FEC on (it costs nothing until a loss rate is set), no DTX.
+    fn default() -> Self {
+        Self {
+            sample_rate: 48000,
+            channels: 1,
+            force_mono: false,
+            frame_ms: 20,
+            application: Application::Voip,
+            bitrate: 32000,
+            bitrate_mode: BitrateMode::ConstrainedVbr,
+            complexity: 9,
+            inband_fec: true,
+            packet_loss_percent: 0,
+            dtx: false,
+            signal: Signal::Auto,
+            max_bandwidth: Bandwidth::Fullband,
+        }
+    }
+}
+
+fn unsupported(name: &'static str, value: impl ToString, supported: &str) -> CodecError {
+    CodecError::UnsupportedParameter {
+        name,
+        value: value.to_string(),
+        supported: supported.to_string(),
+    }
+}
+
+fn check_rate(rate: u32) -> Result<(), CodecError> {
+    if SAMPLE_RATES.contains(&rate) {
+        Ok(())
+    } else {
+        Err(unsupported(
+            "sample rate",
+            rate,
+            "8000, 12000, 16000, 24000, 48000",
+        ))
+    }
+}
+
+fn check_channels(channels: u16) -> Result<(), CodecError> {
+    if (1..=2).contains(&channels) {
+        Ok(())
+    } else {
+        Err(unsupported("channels", channels, "1, 2"))
+    }
+}
+
+fn check_bitrate(bitrate: u32) -> Result<(), CodecError> {
+    if (MIN_BITRATE..=MAX_BITRATE).contains(&bitrate) {
+        Ok(())
+    } else {
+        Err(unsupported("bitrate", bitrate, "6000..=510000"))
+    }
+}
+
+fn check_loss(percent: u8) -> Result<(), CodecError> {
+    if percent <= 100 {
+        Ok(())
+    } else {
+        Err(unsupported("packet loss percent", percent, "0..=100"))
+    }
+}
+
+impl OpusEncoderConfig {
+    /// Checks every setting is one libopus takes.
+    pub fn validate(&self) -> Result<(), CodecError> {
+        check_rate(self.sample_rate)?;
+        check_channels(self.channels)?;
+        if !FRAME_DURATIONS_MS.contains(&self.frame_ms) {
+            return Err(unsupported(
+                "frame duration",
+                self.frame_ms,
+                "10, 20, 40, 60 ms",
+            ));
+        }
+        check_bitrate(self.bitrate)?;
+        if self.complexity > 10 {
+            return Err(unsupported("complexity", self.complexity, "0..=10"));
+        }
+        check_loss(self.packet_loss_percent)
+    }
+
+    /// The settings `params` ask for: rate, channels, ptime, bitrate, then the negotiated fmtp
+    /// (the remote side's RFC 7587 parameters, see [`Self::apply_fmtp`]). Everything else is
+    /// [`Default`].
+    pub fn from_params(params: &CodecParams) -> Result<Self, CodecError> {
+        let mut cfg = Self {
+            sample_rate: params.sample_rate,
+            channels: params.channels,
+            frame_ms: params.ptime_ms,
+            ..Self::default()
+        };
+        if let Some(b) = params.bitrate {
+            cfg.bitrate = b;
+        }
+        if let Some(f) = &params.fmtp {
+            cfg.apply_fmtp(&OpusFmtp::parse(f)?)?;
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Interleaved samples in one frame.
+    pub fn frame_samples(&self) -> usize {
+        self.sample_rate as usize * usize::from(self.frame_ms) / 1000 * usize::from(self.channels)
+    }
+}
+
+/// Decoder settings, and what this side would like to receive (written into the fmtp we
+/// advertise by [`OpusFmtp::from_config`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpusDecoderConfig {
+    /// Sampling rate of the PCM the decoder writes: 8000, 12000, 16000, 24000 or 48000. Any
+    /// Opus stream decodes at any of them.
+    pub sample_rate: u32,
+    /// Channels the decoder writes: 1 or 2 (mono streams are duplicated, stereo mixed down).
+    pub channels: u16,
+    /// We use in-band FEC when the sender adds it (`useinbandfec`).
+    pub inband_fec: bool,
+    /// We would like the sender to use DTX (`usedtx`).
+    pub prefer_dtx: bool,
+    /// We would like a constant bitrate (`cbr`).
+    pub prefer_cbr: bool,
+    /// The most we want to receive, in bit/s (`maxaveragebitrate`).
+    pub max_average_bitrate: Option<u32>,
+    /// The packet duration we would like, in ms (`ptime`).
+    pub ptime_ms: Option<u16>,
+    /// The shortest packet duration we would like, in ms (`minptime`).
+    pub min_ptime_ms: Option<u16>,
+}
+
+impl Default for OpusDecoderConfig {
+    /// Mono 48 kHz, FEC welcome, minptime 10: the descriptor's fmtp.
+    fn default() -> Self {
+        Self {
+            sample_rate: 48000,
+            channels: 1,
+            inband_fec: true,
+            prefer_dtx: false,
+            prefer_cbr: false,
+            max_average_bitrate: None,
+            ptime_ms: None,
+            min_ptime_ms: Some(10),
+        }
+    }
+}
+
+impl OpusDecoderConfig {
+    /// Checks the rate, channels and bitrate.
+    pub fn validate(&self) -> Result<(), CodecError> {
+        check_rate(self.sample_rate)?;
+        check_channels(self.channels)?;
+        if let Some(b) = self.max_average_bitrate {
+            check_bitrate(b)?;
+        }
+        Ok(())
+    }
+
+    /// The settings `params` ask for (rate and channels). A negotiated fmtp is parsed, so a
+    /// malformed one is an error, but it does not change the output format: that is the
+    /// caller's choice, and libopus decodes any stream at any rate and channel count.
+    pub fn from_params(params: &CodecParams) -> Result<Self, CodecError> {
+        if let Some(f) = &params.fmtp {
+            OpusFmtp::parse(f)?;
+        }
+        let cfg = Self {
+            sample_rate: params.sample_rate,
+            channels: params.channels,
+            ..Self::default()
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+fn library(e: opus::Error) -> CodecError {
+    CodecError::Library(e.to_string())
+}
+
+fn opus_channels(channels: u16) -> opus::Channels {
+    if channels == 2 {
+        opus::Channels::Stereo
+    } else {
+        opus::Channels::Mono
+    }
+}
+
+fn format(rate: u32, channels: u16) -> AudioFormat {
+    AudioFormat {
+        sample_rate: SampleRate(rate),
+        channels,
+        sample_format: SampleFormat::I16,
+    }
+}
+
+/// An Opus encoder.
+#[derive(Debug)]
+pub struct OpusEncoder {
+    enc: opus::Encoder,
+    config: OpusEncoderConfig,
+    frame_samples: usize,
+    max_payload: usize,
+    lookahead: u32,
+}
+
+impl OpusEncoder {
+    /// An encoder with `config`, validated.
+    pub fn new(config: OpusEncoderConfig) -> Result<Self, CodecError> {
+        config.validate()?;
+        let app = match config.application {
+            Application::Voip => opus::Application::Voip,
+            Application::Audio => opus::Application::Audio,
+            Application::LowDelay => opus::Application::LowDelay,
+        };
+        let mut enc = opus::Encoder::new(config.sample_rate, opus_channels(config.channels), app)
+            .map_err(library)?;
+        enc.set_bitrate(opus::Bitrate::Bits(config.bitrate as i32))
+            .map_err(library)?;
+        enc.set_vbr(config.bitrate_mode != BitrateMode::Cbr)
+            .map_err(library)?;
+        enc.set_vbr_constraint(config.bitrate_mode == BitrateMode::ConstrainedVbr)
+            .map_err(library)?;
+        enc.set_complexity(i32::from(config.complexity))
+            .map_err(library)?;
+        enc.set_inband_fec(config.inband_fec).map_err(library)?;
+        enc.set_packet_loss_perc(i32::from(config.packet_loss_percent))
+            .map_err(library)?;
+        enc.set_dtx(config.dtx).map_err(library)?;
+        enc.set_signal(match config.signal {
+            Signal::Auto => opus::Signal::Auto,
+            Signal::Voice => opus::Signal::Voice,
+            Signal::Music => opus::Signal::Music,
+        })
+        .map_err(library)?;
+        enc.set_max_bandwidth(config.max_bandwidth.to_opus())
+            .map_err(library)?;
+        let force = (config.force_mono && config.channels == 2).then_some(opus::Channels::Mono);
+        enc.set_force_channels(force).map_err(library)?;
+        let lookahead = u32::try_from(enc.get_lookahead().map_err(library)?)
+            .map_err(|_| CodecError::Library("negative lookahead".into()))?;
+        // One 1275-byte frame per 20 ms (libopus codes 40 and 60 ms as 20 ms frames outside
+        // SILK-only mode), plus the code 3 framing: TOC, count, and a length per frame.
+        let frames = usize::from(config.frame_ms).div_ceil(20);
+        let max_payload = frames * MAX_FRAME_BYTES + 2 + 2 * frames;
+        Ok(Self {
+            enc,
+            frame_samples: config.frame_samples(),
+            config,
+            max_payload,
+            lookahead,
+        })
+    }
+
+    /// The settings now in force (runtime changes included).
+    pub fn config(&self) -> &OpusEncoderConfig {
+        &self.config
+    }
+
+    /// The encoder's delay in samples per channel at its own rate (6.5 ms for VoIP and Audio,
+    /// 2.5 ms for LowDelay).
+    pub fn lookahead(&self) -> u32 {
+        self.lookahead
+    }
+
+    /// The delay as the Ogg Opus pre-skip: samples at 48 kHz the decoder should drop.
+    pub fn pre_skip(&self) -> u16 {
+        let v = u64::from(self.lookahead) * 48000 / u64::from(self.config.sample_rate);
+        u16::try_from(v).unwrap_or(u16::MAX)
+    }
+
+    /// Turns in-band FEC on or off during a call.
+    pub fn set_inband_fec(&mut self, on: bool) -> Result<(), CodecError> {
+        self.enc.set_inband_fec(on).map_err(library)?;
+        self.config.inband_fec = on;
+        Ok(())
+    }
+
+    /// Sets the packet loss the encoder should expect, 0..=100 %, during a call.
+    pub fn set_packet_loss_percent(&mut self, percent: u8) -> Result<(), CodecError> {
+        check_loss(percent)?;
+        self.enc
+            .set_packet_loss_perc(i32::from(percent))
+            .map_err(library)?;
+        self.config.packet_loss_percent = percent;
+        Ok(())
+    }
+
+    /// Turns DTX on or off during a call.
+    pub fn set_dtx(&mut self, on: bool) -> Result<(), CodecError> {
+        self.enc.set_dtx(on).map_err(library)?;
+        self.config.dtx = on;
+        Ok(())
+    }
+
+    /// Whether the last frame was coded as DTX silence (its payload need not be sent).
+    pub fn in_dtx(&mut self) -> bool {
+        self.enc.get_in_dtx().unwrap_or(false)
+    }
+}
+
+impl AudioEncoder for OpusEncoder {
+    fn descriptor(&self) -> &'static CodecDescriptor {
+        &OPUS
+    }
+    fn format(&self) -> AudioFormat {
+        format(self.config.sample_rate, self.config.channels)
+    }
+    fn frame_samples(&self) -> usize {
+        self.frame_samples
+    }
+    /// The most one frame can take at any bitrate; `encode` needs an `out` this long.
+    fn max_payload_bytes(&self) -> usize {
+        self.max_payload
+    }
+    /// Encodes exactly one frame. `out` must hold [`AudioEncoder::max_payload_bytes`] bytes,
+    /// so that the buffer never silently caps the bitrate.
+    fn encode(&mut self, pcm: &[i16], out: &mut [u8]) -> Result<usize, CodecError> {
+        if pcm.len() != self.frame_samples {
+            return Err(CodecError::InvalidFrameLength {
+                got: pcm.len(),
+                expected: "one frame: rate x frame duration x channels samples",
+            });
+        }
+        if out.len() < self.max_payload {
+            return Err(CodecError::BufferTooSmall {
+                needed: self.max_payload,
+                available: out.len(),
+            });
+        }
+        self.enc
+            .encode(pcm, &mut out[..self.max_payload])
+            .map_err(library)
+    }
+    fn reset(&mut self) {
+        // OPUS_RESET_STATE keeps the settings; it cannot fail on a live encoder.
+        let _ = self.enc.reset_state();
+    }
+    fn set_bitrate(&mut self, bitrate: u32) -> Result<(), CodecError> {
+        check_bitrate(bitrate)?;
+        self.enc
+            .set_bitrate(opus::Bitrate::Bits(bitrate as i32))
+            .map_err(library)?;
+        self.config.bitrate = bitrate;
+        Ok(())
+    }
+    fn set_expected_loss(&mut self, percent: u8) -> Result<(), CodecError> {
+        self.set_packet_loss_percent(percent)
+    }
+}
+
+/// An Opus decoder with libopus's FEC recovery and packet loss concealment.
+#[derive(Debug)]
+pub struct OpusDecoder {
+    dec: opus::Decoder,
+    config: OpusDecoderConfig,
+    /// Samples per channel in 2.5 ms, the unit of Opus durations.
+    unit: usize,
+    /// The mode of the last packet decoded: libopus will not use FEC after CELT.
+    last_mode: Option<packet::Mode>,
+}
+
+impl OpusDecoder {
+    /// A decoder with `config`, validated.
+    pub fn new(config: OpusDecoderConfig) -> Result<Self, CodecError> {
+        config.validate()?;
+        let dec = opus::Decoder::new(config.sample_rate, opus_channels(config.channels))
+            .map_err(library)?;
+        Ok(Self {
+            dec,
+            config,
+            unit: config.sample_rate as usize / 400,
+            last_mode: None,
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &OpusDecoderConfig {
+        &self.config
+    }
+
+    fn channels(&self) -> usize {
+        usize::from(self.config.channels)
+    }
+
+    /// The longest stretch one libopus call is given, per channel: libopus puts a buffer of
+    /// the call's size on the stack, so long losses go in 120 ms pieces.
+    fn max_chunk(&self) -> usize {
+        self.unit * 48
+    }
+
+    fn check_loss_length(&self, len: usize) -> Result<(), CodecError> {
+        if len % (self.unit * self.channels()) != 0 {
+            return Err(CodecError::InvalidFrameLength {
+                got: len,
+                expected: "a multiple of 2.5 ms of interleaved samples",
+            });
+        }
+        Ok(())
+    }
+
+    fn decode_error(e: opus::Error) -> CodecError {
+        match e.code() {
+            opus::ErrorCode::InvalidPacket => CodecError::InvalidPayload("corrupt Opus packet"),
+            _ => library(e),
+        }
+    }
+}
+
+impl AudioDecoder for OpusDecoder {
+    fn descriptor(&self) -> &'static CodecDescriptor {
+        &OPUS
+    }
+    fn format(&self) -> AudioFormat {
+        format(self.config.sample_rate, self.config.channels)
+    }
+    fn max_frame_samples(&self) -> usize {
+        self.max_chunk() * self.channels()
+    }
+    fn decode(&mut self, payload: &[u8], out: &mut [i16]) -> Result<usize, CodecError> {
+        if payload.is_empty() {
+            return Err(CodecError::InvalidPayload(
+                "empty Opus payload (conceal a lost packet instead)",
+            ));
+        }
+        if payload.len() > MAX_PAYLOAD_BYTES {
+            return Err(CodecError::InvalidPayload("Opus payload too long"));
+        }
+        let per_channel = packet::duration(payload, self.config.sample_rate)
+            .ok_or(CodecError::InvalidPayload("malformed Opus packet"))?
+            as usize;
+        let needed = per_channel * self.channels();
+        if out.len() < needed {
+            return Err(CodecError::BufferTooSmall {
+                needed,
+                available: out.len(),
+            });
+        }
+        let n = self
+            .dec
+            .decode(payload, &mut out[..needed], false)
+            .map_err(Self::decode_error)?;
+        self.last_mode = Some(packet::mode(payload[0]));
+        Ok(n * self.channels())
+    }
+    /// Fills `out` with libopus's concealment. Its length must be a whole number of 2.5 ms
+    /// steps (`InvalidFrameLength` otherwise); long losses are concealed in 120 ms pieces.
+    fn conceal(&mut self, out: &mut [i16]) -> Result<usize, CodecError> {
+        self.check_loss_length(out.len())?;
+        let chunk = self.max_chunk() * self.channels();
+        for piece in out.chunks_mut(chunk) {
+            self.dec.decode(&[], piece, false).map_err(library)?;
+        }
+        Ok(out.len())
+    }
+    /// Rebuilds the lost packet that came just before `next` from the FEC in `next`; `out` is
+    /// the lost packet's duration (a multiple of 2.5 ms). `Ok(None)`, with nothing written,
+    /// when `next` has no FEC, when `out` is shorter than one frame of `next`, or after a CELT
+    /// packet (libopus would only conceal). Losses longer than 120 ms are concealed up to the
+    /// last 120 ms, which FEC then covers. `next` is decoded again normally afterwards.
+    fn decode_fec(&mut self, next: &[u8], out: &mut [i16]) -> Result<Option<usize>, CodecError> {
+        self.check_loss_length(out.len())?;
+        if next.is_empty() || next.len() > MAX_PAYLOAD_BYTES {
+            return Err(CodecError::InvalidPayload("Opus payload empty or too long"));
+        }
+        let has_fec =
+            packet::has_fec(next).ok_or(CodecError::InvalidPayload("malformed Opus packet"))?;
+        let lost = out.len() / self.channels();
+        let frame = packet::samples_per_frame(next[0], self.config.sample_rate) as usize;
+        if !has_fec || lost < frame || self.last_mode == Some(packet::Mode::Celt) {
+            return Ok(None);
+        }
+        let split = lost.saturating_sub(self.max_chunk()) * self.channels();
+        let (head, tail) = out.split_at_mut(split);
+        if !head.is_empty() {
+            self.conceal(head)?;
+        }
+        self.dec
+            .decode(next, tail, true)
+            .map_err(Self::decode_error)?;
+        Ok(Some(out.len()))
+    }
+    fn reset(&mut self) {
+        // OPUS_RESET_STATE cannot fail on a live decoder.
+        let _ = self.dec.reset_state();
+        self.last_mode = None;
+    }
+}
+
+pub(crate) fn new_encoder(p: &CodecParams) -> Result<Box<dyn AudioEncoder>, CodecError> {
+    Ok(Box::new(OpusEncoder::new(OpusEncoderConfig::from_params(
+        p,
+    )?)?))
+}
+
+pub(crate) fn new_decoder(p: &CodecParams) -> Result<Box<dyn AudioDecoder>, CodecError> {
+    Ok(Box::new(OpusDecoder::new(OpusDecoderConfig::from_params(
+        p,
+    )?)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic voiced test signal with a slow envelope.
+    fn speechlike(n: usize, rate: u32, channels: usize) -> Vec<i16> {
+        let mut out = Vec::with_capacity(n * channels);
+        for i in 0..n {
+            let t = i as f64 / f64::from(rate);
+            let env = 0.5 + 0.5 * (2.0 * std::f64::consts::PI * 3.0 * t).sin();
+            let f0 = 140.0 + 30.0 * (2.0 * std::f64::consts::PI * 0.7 * t).sin();
+            let mut x = 0.0;
+            for h in 1..8 {
+                x += (2.0 * std::f64::consts::PI * f0 * h as f64 * t).sin() / h as f64;
+            }
+            let s = (x * 0.3 * env * 20000.0) as i16;
+            for c in 0..channels {
+                out.push(if c == 0 { s } else { s / 2 });
+            }
+        }
+        out
+    }
+
+    fn snr_db(reference: &[i16], test: &[i16]) -> f64 {
+        let (mut sig, mut err) = (0.0f64, 0.0f64);
+        for (&r, &t) in reference.iter().zip(test) {
+            sig += f64::from(r).powi(2);
+            err += (f64::from(r) - f64::from(t)).powi(2);
+        }
+        10.0 * (sig / err.max(1e-9)).log10()
+    }
+
+    /// Best SNR of `decoded` against `input` over delays of 0..=max_delay samples (per channel).
+    fn best_snr(input: &[i16], decoded: &[i16], channels: usize, max_delay: usize) -> f64 {
+        (0..=max_delay)
+            .map(|d| snr_db(input, &decoded[d * channels..]))
+            .fold(f64::MIN, f64::max)
+    }
+
+    #[test]
+    fn descriptor_clock_is_fixed() {
+        assert_eq!(OPUS.clock_rate_at(8000), 48000);
+        assert_eq!(OPUS.clock_rate_at(16000), 48000);
+        assert_eq!(OPUS.clock_rate_at(48000), 48000);
+    }
+
+    #[test]
+    fn config_validation() {
+        assert!(OpusEncoderConfig::default().validate().is_ok());
+        let bad = [
+            OpusEncoderConfig {
+                sample_rate: 44100,
+                ..Default::default()
+            },
+            OpusEncoderConfig {
+                channels: 3,
+                ..Default::default()
+            },
+            OpusEncoderConfig {
+                frame_ms: 30,
+                ..Default::default()
+            },
+            OpusEncoderConfig {
+                bitrate: 5999,
+                ..Default::default()
+            },
+            OpusEncoderConfig {
+                bitrate: 510_001,
+                ..Default::default()
+            },
+            OpusEncoderConfig {
+                complexity: 11,
+                ..Default::default()
+            },
+            OpusEncoderConfig {
+                packet_loss_percent: 101,
+                ..Default::default()
+            },
+        ];
+        for cfg in bad {
+            assert!(
+                matches!(
+                    OpusEncoder::new(cfg),
+                    Err(CodecError::UnsupportedParameter { .. })
+                ),
+                "{cfg:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn round_trip_every_rate_channels_and_frame() {
+        for &rate in SAMPLE_RATES {
+            for channels in [1u16, 2] {
+                for &frame_ms in FRAME_DURATIONS_MS {
+                    let cfg = OpusEncoderConfig {
+                        sample_rate: rate,
+                        channels,
+                        frame_ms,
+                        bitrate: 64000,
+                        ..Default::default()
+                    };
+                    let mut enc = OpusEncoder::new(cfg).unwrap();
+                    let mut dec = OpusDecoder::new(OpusDecoderConfig {
+                        sample_rate: rate,
+                        channels,
+                        ..Default::default()
+                    })
+                    .unwrap();
+                    let ch = usize::from(channels);
+                    let input = speechlike(rate as usize * 6 / 5, rate, ch); // 1.2 s
+                    let mut payload = vec![0u8; enc.max_payload_bytes()];
+                    let mut decoded = Vec::new();
+                    let mut pcm = vec![0i16; dec.max_frame_samples()];
+                    for frame in input.chunks_exact(enc.frame_samples()) {
+                        let n = enc.encode(frame, &mut payload).unwrap();
+                        assert!(n > 0 && n <= enc.max_payload_bytes());
+                        let m = dec.decode(&payload[..n], &mut pcm).unwrap();
+                        assert_eq!(m, enc.frame_samples());
+                        decoded.extend_from_slice(&pcm[..m]);
+                    }
+                    assert_eq!(decoded.len(), input.len());
+                    // SILK and hybrid are not waveform coders: against the input, expect
+                    // about 8 dB at the best alignment (a few samples short of the lookahead).
+                    let delay = enc.lookahead() as usize;
+                    let snr = best_snr(&input[..input.len() / 2], &decoded, ch, 2 * delay);
+                    assert!(
+                        snr > 6.0,
+                        "rate {rate} ch {channels} {frame_ms} ms: SNR {snr:.1} dB"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn high_rate_celt_is_near_transparent() {
+        let cfg = OpusEncoderConfig {
+            application: Application::Audio,
+            bitrate: 128_000,
+            bitrate_mode: BitrateMode::Vbr,
+            signal: Signal::Music,
+            ..Default::default()
+        };
+        let mut enc = OpusEncoder::new(cfg).unwrap();
+        let mut dec = OpusDecoder::new(OpusDecoderConfig::default()).unwrap();
+        let input = speechlike(48000, 48000, 1);
+        let mut payload = vec![0u8; enc.max_payload_bytes()];
+        let mut decoded = vec![0i16; input.len()];
+        for (f, o) in input.chunks_exact(960).zip(decoded.chunks_exact_mut(960)) {
+            let n = enc.encode(f, &mut payload).unwrap();
+            assert_eq!(packet::mode(payload[0]), packet::Mode::Celt);
+            dec.decode(&payload[..n], o).unwrap();
+        }
+        let d = enc.lookahead() as usize;
+        let snr = snr_db(&input[..input.len() - d], &decoded[d..]);
+        assert!(snr > 15.0, "SNR {snr:.1} dB");
+    }
+
+    #[test]
+    fn runtime_setters() {
+        let mut enc = OpusEncoder::new(OpusEncoderConfig::default()).unwrap();
+        enc.set_bitrate(12000).unwrap();
+        assert_eq!(enc.config().bitrate, 12000);
+        assert!(enc.set_bitrate(1000).is_err());
+        assert!(enc.set_bitrate(600_000).is_err());
+        assert_eq!(enc.config().bitrate, 12000);
+        enc.set_packet_loss_percent(20).unwrap();
+        assert!(enc.set_packet_loss_percent(101).is_err());
+        enc.set_inband_fec(false).unwrap();
+        enc.set_dtx(true).unwrap();
+        let c = enc.config();
+        assert_eq!(
+            (c.packet_loss_percent, c.inband_fec, c.dtx),
+            (20, false, true)
+        );
+
+        // The bitrate change takes effect: 12 kbit/s is about 30 bytes per 20 ms.
+        let input = speechlike(48000, 48000, 1);
+        let mut out = vec![0u8; enc.max_payload_bytes()];
+        let mut total = 0;
+        for f in input.chunks_exact(960) {
+            total += enc.encode(f, &mut out).unwrap();
+        }
+        let kbps = total as f64 * 8.0 / 1000.0;
+        assert!((6.0..20.0).contains(&kbps), "{kbps} kbit/s");
+    }
+
+    #[test]
+    fn encode_rejects_bad_lengths() {
+        let mut enc = OpusEncoder::new(OpusEncoderConfig::default()).unwrap();
+        let mut out = vec![0u8; enc.max_payload_bytes()];
+        assert!(matches!(
+            enc.encode(&[0; 959], &mut out),
+            Err(CodecError::InvalidFrameLength { .. })
+        ));
+        assert!(matches!(
+            enc.encode(&[0; 960], &mut out[..100]),
+            Err(CodecError::BufferTooSmall { .. })
+        ));
+    }
+
+    #[test]
+    fn decoder_errors() {
+        let mut dec = OpusDecoder::new(OpusDecoderConfig::default()).unwrap();
+        let mut out = vec![0i16; dec.max_frame_samples()];
+        assert!(matches!(
+            dec.decode(&[], &mut out),
+            Err(CodecError::InvalidPayload(_))
+        ));
+        // Code 3 with no frame count.
+        assert!(matches!(
+            dec.decode(&[0x7b], &mut out),
+            Err(CodecError::InvalidPayload(_))
+        ));
+        // A 20 ms CELT packet into 10 ms of room.
+        assert!(matches!(
+            dec.decode(&[0xf8, 0xff, 0xfe], &mut out[..480]),
+            Err(CodecError::BufferTooSmall { .. })
+        ));
+        assert!(matches!(
+            dec.conceal(&mut out[..100]),
+            Err(CodecError::InvalidFrameLength { .. })
+        ));
+        assert_eq!(dec.conceal(&mut out[..120]).unwrap(), 120);
+        assert_eq!(dec.conceal(&mut []).unwrap(), 0);
+    }
+
+    #[test]
+    fn conceal_long_loss_fades() {
+        let mut enc = OpusEncoder::new(OpusEncoderConfig::default()).unwrap();
+        let mut dec = OpusDecoder::new(OpusDecoderConfig::default()).unwrap();
+        let input = speechlike(48000, 48000, 1);
+        let mut payload = vec![0u8; enc.max_payload_bytes()];
+        let mut pcm = vec![0i16; 960];
+        for f in input.chunks_exact(960).take(20) {
+            let n = enc.encode(f, &mut payload).unwrap();
+            dec.decode(&payload[..n], &mut pcm).unwrap();
+        }
+        // One second of loss in one call: longer than libopus's 120 ms per call.
+        let mut lost = vec![0i16; 48000];
+        assert_eq!(dec.conceal(&mut lost).unwrap(), 48000);
+        let energy = |s: &[i16]| s.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>();
+        assert!(energy(&lost[..4800]) > 0.0);
+        assert!(energy(&lost[43200..]) < energy(&lost[..4800]) / 100.0);
+    }
+
+    #[test]
+    fn fec_recovers_a_lost_packet() {
+        for (rate, channels) in [(16000u32, 1u16), (48000, 1), (48000, 2)] {
+            let ch = usize::from(channels);
+            let cfg = OpusEncoderConfig {
+                sample_rate: rate,
+                channels,
+                bitrate: 24000,
+                inband_fec: true,
+                packet_loss_percent: 20,
+                signal: Signal::Voice,
+                ..Default::default()
+            };
+            let mut enc = OpusEncoder::new(cfg).unwrap();
+            let dcfg = OpusDecoderConfig {
+                sample_rate: rate,
+                channels,
+                ..Default::default()
+            };
+            let input = speechlike(rate as usize, rate, ch);
+            let fs = enc.frame_samples();
+            let mut packets = Vec::new();
+            let mut buf = vec![0u8; enc.max_payload_bytes()];
+            for f in input.chunks_exact(fs) {
+                let n = enc.encode(f, &mut buf).unwrap();
+                packets.push(buf[..n].to_vec());
+            }
+            // LBRR is coded for active speech only: most packets, not the quiet ones.
+            let with_fec = packets
+                .iter()
+                .filter(|p| packet::has_fec(p) == Some(true))
+                .count();
+            assert!(
+                with_fec * 3 > packets.len() * 2,
+                "{with_fec}/{}",
+                packets.len()
+            );
+
+            // Reference: no loss.
+            let mut dec = OpusDecoder::new(dcfg).unwrap();
+            let mut clean = vec![0i16; input.len()];
+            for (p, o) in packets.iter().zip(clean.chunks_exact_mut(fs)) {
+                dec.decode(p, o).unwrap();
+            }
+            // Lose packet 25 and recover it by FEC, or by PLC for comparison.
+            let lost = 25;
+            assert_eq!(packet::has_fec(&packets[lost + 1]), Some(true));
+            let run = |use_fec: bool| {
+                let mut dec = OpusDecoder::new(dcfg).unwrap();
+                let mut out = vec![0i16; input.len()];
+                for (i, (p, o)) in packets.iter().zip(out.chunks_exact_mut(fs)).enumerate() {
+                    if i == lost {
+                        if use_fec {
+                            assert_eq!(dec.decode_fec(&packets[i + 1], o).unwrap(), Some(fs));
+                        } else {
+                            dec.conceal(o).unwrap();
+                        }
+                    } else {
+                        dec.decode(p, o).unwrap();
+                    }
+                }
+                out
+            };
+            let span = lost * fs..(lost + 1) * fs;
+            let fec = run(true);
+            let plc = run(false);
+            let snr_fec = snr_db(&clean[span.clone()], &fec[span.clone()]);
+            let snr_plc = snr_db(&clean[span.clone()], &plc[span]);
+            assert!(
+                snr_fec > snr_plc + 3.0 && snr_fec > 5.0,
+                "{rate} Hz x{channels}: FEC {snr_fec:.1} dB vs PLC {snr_plc:.1} dB"
+            );
+        }
+    }
+
+    #[test]
+    fn decode_fec_declines_without_fec() {
+        let cfg = OpusEncoderConfig {
+            inband_fec: false,
+            ..Default::default()
+        };
+        let mut enc = OpusEncoder::new(cfg).unwrap();
+        let mut dec = OpusDecoder::new(OpusDecoderConfig::default()).unwrap();
+        let input = speechlike(9600, 48000, 1);
+        let mut buf = vec![0u8; enc.max_payload_bytes()];
+        let mut out = vec![0i16; 960];
+        let mut last = Vec::new();
+        for f in input.chunks_exact(960) {
+            let n = enc.encode(f, &mut buf).unwrap();
+            last = buf[..n].to_vec();
+            dec.decode(&last, &mut out).unwrap();
+        }
+        assert_eq!(dec.decode_fec(&last, &mut out).unwrap(), None);
+        assert!(matches!(
+            dec.decode_fec(&last, &mut out[..7]),
+            Err(CodecError::InvalidFrameLength { .. })
+        ));
+        assert!(dec.decode_fec(&[], &mut out).is_err());
+        assert!(dec.decode_fec(&[0x7b], &mut out).is_err());
+    }
+
+    #[test]
+    fn stereo_forced_mono_and_low_rates() {
+        let cfg = OpusEncoderConfig {
+            channels: 2,
+            force_mono: true,
+            ..Default::default()
+        };
+        let mut enc = OpusEncoder::new(cfg).unwrap();
+        let input = speechlike(4800, 48000, 2);
+        let mut buf = vec![0u8; enc.max_payload_bytes()];
+        for f in input.chunks_exact(enc.frame_samples()) {
+            let n = enc.encode(f, &mut buf).unwrap();
+            assert!(!packet::is_stereo(buf[0]), "{n}");
+        }
+
+        // A 48 kHz stream decodes at 8 kHz, and a narrowband cap shows in the TOC.
+        let cfg = OpusEncoderConfig {
+            max_bandwidth: Bandwidth::Narrowband,
+            ..Default::default()
+        };
+        let mut enc = OpusEncoder::new(cfg).unwrap();
+        let mut dec = OpusDecoder::new(OpusDecoderConfig {
+            sample_rate: 8000,
+            ..Default::default()
+        })
+        .unwrap();
+        let input = speechlike(48000, 48000, 1);
+        let mut out = vec![0i16; 160];
+        for f in input.chunks_exact(960) {
+            let n = enc.encode(f, &mut buf).unwrap();
+            // SILK narrowband configurations are 0-3.
+            assert!(buf[0] >> 3 <= 3, "toc {:#x}", buf[0]);
+            assert_eq!(dec.decode(&buf[..n], &mut out).unwrap(), 160);
+        }
+    }
+
+    #[test]
+    fn dtx_sends_tiny_packets_in_silence() {
+        let cfg = OpusEncoderConfig {
+            dtx: true,
+            ..Default::default()
+        };
+        let mut enc = OpusEncoder::new(cfg).unwrap();
+        let mut buf = vec![0u8; enc.max_payload_bytes()];
+        let silence = vec![0i16; 960];
+        let sizes: Vec<usize> = (0..50)
+            .map(|_| enc.encode(&silence, &mut buf).unwrap())
+            .collect();
+        let tiny = sizes.iter().filter(|&&n| n <= 2).count();
+        assert!(tiny > 30, "{sizes:?}");
+    }
+
+    #[test]
+    fn reset_restarts_the_stream() {
+        let mut enc = OpusEncoder::new(OpusEncoderConfig::default()).unwrap();
+        let input = speechlike(9600, 48000, 1);
+        let mut buf = vec![0u8; enc.max_payload_bytes()];
+        let first: Vec<Vec<u8>> = input
+            .chunks_exact(960)
+            .map(|f| {
+                let n = enc.encode(f, &mut buf).unwrap();
+                buf[..n].to_vec()
+            })
+            .collect();
+        enc.reset();
+        let again: Vec<Vec<u8>> = input
+            .chunks_exact(960)
+            .map(|f| {
+                let n = enc.encode(f, &mut buf).unwrap();
+                buf[..n].to_vec()
+            })
+            .collect();
+        assert_eq!(first, again);
+        assert_eq!(enc.config().bitrate, 32000);
+    }
+
+    #[test]
+    fn registry_builds_opus_from_sdp() {
+        use crate::codec::CodecRegistry;
+        let reg = CodecRegistry::with_builtin();
+        let (entry, mut params) = reg.find_rtpmap("opus/48000/2").unwrap();
+        assert_eq!(entry.descriptor.name, "opus");
+        assert_eq!((params.sample_rate, params.channels), (48000, 1));
+        assert!(reg.find_rtpmap("opus/16000/2").is_none());
+        assert!(reg.find_rtpmap("opus/48000/1").is_none());
+        let cap = reg
+            .capabilities()
+            .into_iter()
+            .find(|c| c.descriptor.name == "opus")
+            .unwrap();
+        assert_eq!(cap.rtpmap, "opus/48000/2");
+        assert_eq!(cap.fmtp.as_deref(), Some("minptime=10;useinbandfec=1"));
+        assert!(cap.payload_type.0 >= 96);
+
+        params.fmtp = Some("maxaveragebitrate=20000; stereo=1; useinbandfec=1".into());
+        params.sample_rate = 16000;
+        let mut enc = reg.encoder("opus", &params).unwrap();
+        assert_eq!(enc.frame_samples(), 320);
+        assert_eq!(enc.format().sample_rate.0, 16000);
+        enc.set_bitrate(16000).unwrap();
+        let mut dec = reg.decoder("opus", &params).unwrap();
+        let input = speechlike(3200, 16000, 1);
+        let mut buf = vec![0u8; enc.max_payload_bytes()];
+        let mut out = vec![0i16; dec.max_frame_samples()];
+        let mut decoded = Vec::new();
+        for f in input.chunks_exact(320) {
+            let n = enc.encode(f, &mut buf).unwrap();
+            let m = dec.decode(&buf[..n], &mut out).unwrap();
+            decoded.extend_from_slice(&out[..m]);
+        }
+        assert!(best_snr(&input[..2800], &decoded, 1, 200) > 5.0);
+
+        params.fmtp = Some("maxaveragebitrate=abc".into());
+        assert!(matches!(
+            reg.encoder("opus", &params).err(),
+            Some(CodecError::UnsupportedParameter { .. })
+        ));
+        assert!(reg.decoder("opus", &params).is_err());
+    }
+}
