@@ -251,9 +251,15 @@ mod tests {
     fn capabilities_follow_priority_and_payload_types() {
         let reg = CodecRegistry::with_builtin();
         let caps = reg.capabilities();
-        assert_eq!(caps[0].rtpmap, "PCMU/8000");
-        assert_eq!(caps[0].payload_type, PayloadType(0));
-        assert_eq!(caps[1].payload_type, PayloadType(8));
+        let by_name = |n: &str| caps.iter().position(|c| c.descriptor.name == n).unwrap();
+        let (pcmu, pcma) = (by_name("pcmu"), by_name("pcma"));
+        assert!(pcmu < pcma);
+        assert_eq!(caps[pcmu].rtpmap, "PCMU/8000");
+        assert_eq!(caps[pcmu].payload_type, PayloadType(0));
+        assert_eq!(caps[pcma].payload_type, PayloadType(8));
+        // Descending priority.
+        let prio: Vec<u8> = reg.entries().iter().map(|e| e.priority).collect();
+        assert!(prio.windows(2).all(|w| w[0] >= w[1]));
         let l16 = caps.iter().find(|c| c.descriptor.name == "l16").unwrap();
         assert_eq!(
             (l16.payload_type, l16.rtpmap.as_str()),

@@ -748,14 +748,20 @@ fn our_offer_round_trips_through_our_parser() {
         );
         assert_eq!(f.fmtp, cap.fmtp);
     }
-    assert_eq!(audio.formats.len(), caps.len() + 1);
+    // telephone-event/8000, and /48000 as well when a 48 kHz codec (Opus) is registered.
+    let has_48k = caps.iter().any(|c| c.descriptor.clock_rate == 48000);
+    assert_eq!(audio.telephone_events.len(), 1 + usize::from(has_48k));
     assert_eq!(
-        audio.telephone_events,
-        vec![TelephoneEvent {
+        audio.formats.len(),
+        caps.len() + audio.telephone_events.len()
+    );
+    assert_eq!(
+        audio.telephone_events[0],
+        TelephoneEvent {
             payload_type: PayloadType(101),
             clock_rate: 8000,
             events: EventSet::DTMF
-        }]
+        }
     );
     // One a=crypto per suite, tags from 1, keys from the random source.
     let tags: Vec<(u32, SrtpSuite)> = audio
