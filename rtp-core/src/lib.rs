@@ -6,6 +6,13 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod jitter;
+
+pub use jitter::{
+    JitterBuffer, JitterConfig, JitterConfigError, JitterPacket, JitterStats, Missing, MissingKind,
+    Playout, PlayoutPacket,
+};
+
 /// An RTP synchronisation source identifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ssrc(pub u32);
