@@ -7,11 +7,13 @@
 #![forbid(unsafe_code)]
 
 pub mod jitter;
+pub mod netem;
 
 pub use jitter::{
     JitterBuffer, JitterConfig, JitterConfigError, JitterPacket, JitterStats, Missing, MissingKind,
     Playout, PlayoutPacket,
 };
+pub use netem::{GilbertElliott, JitterDist, LossModel, Netem, NetemConfig, NetemStats, RateLimit};
 
 /// An RTP synchronisation source identifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
