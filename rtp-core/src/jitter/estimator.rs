@@ -176,20 +176,22 @@ impl DelayHistogram {
         }
     }
 
-    /// The smallest bucket edge below which at least `q` of the mass lies, in µs.
+    /// The smallest bucket edge below which at least `q` of the mass lies, in µs. Scans from
+    /// the bottom, where the mass of a delay distribution sits, so the cost is about
+    /// `quantile / bucket` steps.
     pub(super) fn quantile(&self, q: f64) -> Option<i64> {
         if self.count == 0 || self.total <= 0.0 {
             return None;
         }
-        let tail = (1.0 - q) * self.total;
+        let want = q * self.total;
         let mut acc = 0.0;
-        for (i, b) in self.buckets.iter().enumerate().rev() {
+        for (i, b) in self.buckets.iter().enumerate() {
             acc += *b;
-            if acc > tail {
+            if acc >= want {
                 return Some((i as i64 + 1).saturating_mul(self.bucket_us));
             }
         }
-        Some(0)
+        Some((self.buckets.len() as i64).saturating_mul(self.bucket_us))
     }
 
     pub(super) fn samples(&self) -> u64 {
@@ -222,6 +224,8 @@ pub(super) struct DelayEstimator {
     hist: DelayHistogram,
     jitter: InterarrivalJitter,
     target_us: i64,
+    /// The histogram quantile, recomputed when a sample is added.
+    quantile_us: Option<i64>,
     last_update_us: Option<i64>,
     hold_until_us: i64,
 }
@@ -233,6 +237,7 @@ impl DelayEstimator {
             hist: DelayHistogram::new(p.bucket_us, p.max_us, p.forget),
             jitter: InterarrivalJitter::default(),
             target_us: p.initial_us.clamp(p.min_us, p.max_us),
+            quantile_us: None,
             last_update_us: None,
             hold_until_us: i64::MIN,
             p,
@@ -258,6 +263,7 @@ impl DelayEstimator {
             .saturating_sub(self.base.min().unwrap_or(transit_us))
             .max(0);
         self.hist.add(d);
+        self.quantile_us = self.hist.quantile(self.p.quantile);
         self.jitter.update(transit_us);
         self.update(now_us);
         d
@@ -273,10 +279,7 @@ impl DelayEstimator {
 
     /// The raw estimate: the quantile, floored by the scaled RFC 3550 jitter, bounded.
     pub(super) fn raw_us(&self) -> i64 {
-        let q = self
-            .hist
-            .quantile(self.p.quantile)
-            .unwrap_or(self.p.initial_us);
+        let q = self.quantile_us.unwrap_or(self.p.initial_us);
         let j = (self.p.jitter_factor * self.jitter.jitter_us()).clamp(0.0, 1e15) as i64;
         q.max(j).clamp(self.p.min_us, self.p.max_us)
     }
@@ -306,7 +309,7 @@ impl DelayEstimator {
 
     /// The histogram quantile alone, µs.
     pub(super) fn quantile_us(&self) -> Option<i64> {
-        self.hist.quantile(self.p.quantile)
+        self.quantile_us
     }
 
     pub(super) fn samples(&self) -> u64 {
