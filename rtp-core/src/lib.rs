@@ -11,7 +11,7 @@ pub mod netem;
 
 pub use jitter::{
     JitterBuffer, JitterConfig, JitterConfigError, JitterPacket, JitterStats, Missing, MissingKind,
-    Playout, PlayoutPacket,
+    NextPacket, Playout, PlayoutPacket,
 };
 pub use netem::{GilbertElliott, JitterDist, LossModel, Netem, NetemConfig, NetemStats, RateLimit};
 

@@ -582,7 +582,7 @@ impl JitterBuffer {
         let gap = head_ts.saturating_sub(self.cursor_ts);
         let missing = head_seq.saturating_sub(self.next_seq);
         if missing <= 0 {
-            if !self.last_duration_known && gap <= self.max_pkt_ticks {
+            if !head_marker && !self.last_duration_known && gap <= self.max_pkt_ticks {
                 // The previous packet was longer than assumed.
                 self.cursor_ts = head_ts;
                 return self.play_head();

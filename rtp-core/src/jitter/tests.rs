@@ -468,3 +468,29 @@ fn time_going_backwards_is_clamped() {
     let _ = jb.poll(t0 - Duration::from_secs(9));
     assert!(jb.poll_timeout().is_some());
 }
+
+#[test]
+fn marker_after_short_silence_reanchors() {
+    // 60 ms of silence (shorter than max_packet_duration) before a marked talkspurt: it is a
+    // talkspurt start, not a long previous packet, so playout re-anchors on it.
+    let mut jb = JitterBuffer::new(cfg()).unwrap();
+    let t0 = base();
+    let mut outs = Vec::new();
+    for k in 0..120u64 {
+        let now = at(t0, k * 20_000);
+        let (send, i) = match k {
+            0..=49 => (true, k),
+            50..=52 => (false, 0),
+            _ => (true, k - 3),
+        };
+        if send {
+            let mut p = pkt(1, i as u16, 160 * k as u32);
+            p.marker = i == 0 || i == 50;
+            jb.insert(now, p);
+        }
+        outs.push(out(&mut jb, now));
+    }
+    let s = jb.stats();
+    assert_eq!(s.talkspurts, 2, "{s:?} {outs:?}");
+    assert_eq!((s.lost, s.late), (0, 0), "{s:?}");
+}
