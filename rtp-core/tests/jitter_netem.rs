@@ -18,6 +18,8 @@ struct Sender {
     first_seq: u16,
     first_ts: u32,
     ticks: u32,
+    /// Send interval on the receiver's clock (20 ms; differs to emulate clock drift).
+    interval: Duration,
     /// (packet index, new ssrc, seq jump, ts jump) applied from that packet on.
     change: Option<(u64, u32, u16, u32)>,
 }
@@ -29,6 +31,7 @@ impl Default for Sender {
             first_seq: 1000,
             first_ts: 50_000,
             ticks: 160,
+            interval: PTIME,
             change: None,
         }
     }
@@ -101,7 +104,7 @@ fn simulate(net_cfg: NetemConfig, jb_cfg: JitterConfig, sender: &Sender, secs: u
     let mut sent_ts = Vec::new();
     let mut delivered_ts = HashSet::new();
     loop {
-        let next_send = (k < n).then(|| t0 + PTIME * k as u32);
+        let next_send = (k < n).then(|| t0 + sender.interval * k as u32);
         let mut t = next_poll;
         if let Some(s) = next_send {
             t = t.min(s);
@@ -455,6 +458,45 @@ fn sequence_and_timestamp_wrap_mid_call() {
     assert!(p.contains(&65_535) && p.contains(&0));
     assert!(p.windows(2).all(|w| w[1].wrapping_sub(w[0]) as i16 > 0));
     assert_eq!(s.played + s.late + s.discarded, 3000, "{s:?}");
+}
+
+#[test]
+fn clock_drift_is_absorbed() {
+    // The sender's clock runs 0.1% fast, then 0.1% slow (60 ms over the call, 3 frames): the
+    // buffer discards / expands a few frames and keeps the delay in its band.
+    for (name, us, adjust) in [
+        ("fast", 19_980u64, "discarded"),
+        ("slow", 20_020, "expanded"),
+    ] {
+        let sender = Sender {
+            interval: Duration::from_micros(us),
+            ..Sender::default()
+        };
+        let cfg = NetemConfig {
+            jitter: JitterDist::Uniform {
+                max: Duration::from_millis(10),
+            },
+            ..net(12)
+        };
+        let r = simulate(cfg, pcmu(), &sender, 60);
+        r.summary(&format!("drift {name}"));
+        let s = r.jb.stats();
+        assert!(s.late <= 10, "{s:?}");
+        assert!(s.discarded + s.expanded <= 10, "{s:?}");
+        let n = if adjust == "discarded" {
+            s.discarded
+        } else {
+            s.expanded
+        };
+        assert!(n >= 2, "{adjust}: {s:?}");
+        // In [target, target + 1.25 frame), give or take the base-transit estimate's noise.
+        for (t, target, cur) in &r.delays[10..] {
+            assert!(
+                *cur >= target - 2.0 && *cur < target + 25.0 + 2.0,
+                "{t:?}: {cur} vs {target}"
+            );
+        }
+    }
 }
 
 #[test]
