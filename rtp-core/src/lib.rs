@@ -40,6 +40,15 @@ pub use rtp::{
 };
 pub use seq::{SeqTracker, SeqUnwrapper, SeqUpdate, TimestampUnwrapper};
 
+pub mod jitter;
+pub mod netem;
+
+pub use jitter::{
+    JitterBuffer, JitterConfig, JitterConfigError, JitterPacket, JitterStats, Missing, MissingKind,
+    NextPacket, Playout, PlayoutPacket,
+};
+pub use netem::{GilbertElliott, JitterDist, LossModel, Netem, NetemConfig, NetemStats, RateLimit};
+
 /// An RTP synchronisation source identifier.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ssrc(pub u32);
