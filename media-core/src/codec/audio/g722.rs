@@ -23,14 +23,16 @@
 //! * [`LowerBand`], [`HigherBand`]: the sub-band ADPCM coders alone, with the reset of the
 //!   standard, as the ITU-T G.722 Appendix II test sequences drive them (without the QMF).
 //!
-//! # Arithmetic
+//! # Arithmetic and speed
 //!
 //! Every operation of the reference (16-bit saturating adds, `(a * b) >> 15` products, the
 //! step-by-step saturation of the zero-section sum) is reproduced in `i32` arithmetic; where a
 //! saturation of the reference can never trigger (the bounds are noted at each place) it is left
 //! out. The scale-factor tables are built at compile time from the 32-entry table of the standard,
-//! the QMF keeps its delay lines in doubled ring buffers so that no samples are shifted, and the
-//! encoder's 30-level quantiser is a branch-free binary search.
+//! the encoder's 30-level quantiser is a branch-free binary search, and the six-zero predictor
+//! works in 16-bit lanes that fit one vector register. The QMFs filter a block of up to 64 sample
+//! pairs at a time, over a stack buffer that starts with the 11 values of history each half of
+//! the filter needs: nothing is shifted per sample, and the filter loop vectorises.
 
 use super::super::traits::{AudioDecoder, AudioEncoder, Bitrates, CodecDescriptor, CodecParams};
 use crate::error::CodecError;
@@ -258,7 +260,7 @@ const QMF: [i32; 24] = [
     -156, 12, 53, -11, -11, 3,
 ];
 
-const fn qmf_taps(odd: usize) -> [i16; 12] {
+const fn qmf_half(odd: usize) -> [i16; 12] {
     let mut t = [0; 12];
     let mut i = 0;
     while i < 12 {
@@ -267,10 +269,11 @@ const fn qmf_taps(odd: usize) -> [i16; 12] {
     }
     t
 }
-/// Coefficients applied to the even delay-line positions (the newer sample of each pair).
-const QMF_EVEN: [i16; 12] = qmf_taps(0);
-/// Coefficients applied to the odd positions.
-const QMF_ODD: [i16; 12] = qmf_taps(1);
+/// The coefficients of the even positions of the 24-tap filter, `h[2i]`, applied to the newer
+/// sample of each pair.
+const QMF_EVEN: [i16; 12] = qmf_half(0);
+/// The coefficients of the odd positions, `h[2i + 1]`.
+const QMF_ODD: [i16; 12] = qmf_half(1);
 
 // ---------------------------------------------------------------------------------------------
 // Arithmetic helpers.
@@ -290,6 +293,10 @@ fn limit15(x: i32) -> i32 {
 // The adaptive predictor (Block 4L / 4H), shared by both bands, encoder and decoder.
 
 /// Pole-zero predictor state: two poles, six zeros.
+///
+/// The zero section is kept in 16-bit lanes, eight wide so that it fills one vector register:
+/// lanes 6 and 7 of `d` stay zero, so whatever lanes 6 and 7 of `b` hold never reaches the
+/// prediction.
 #[derive(Debug, Clone, Default)]
 struct Predictor {
     /// Predicted signal (SL / SH).
@@ -299,16 +306,23 @@ struct Predictor {
     /// Pole coefficients a1, a2.
     a1: i32,
     a2: i32,
-    /// Zero coefficients b1..b6.
-    b: [i32; 6],
-    /// Quantised differences d(n-1)..d(n-6), most recent first.
-    d: [i32; 6],
+    /// Zero coefficients b1..b6 (and two unused lanes).
+    b: [i16; 8],
+    /// Quantised differences d(n-1)..d(n-6), most recent first (and two zero lanes).
+    d: [i16; 8],
     /// Partially reconstructed signals p(n-1), p(n-2).
     p1: i32,
     p2: i32,
     /// Reconstructed signals r(n-1), r(n-2).
     r1: i32,
     r2: i32,
+}
+
+/// `(b * 32640) >> 15` (the zero coefficients' leakage, 1 - 2^-8) without a multiply:
+/// `b - ceil(b / 256)`, which stays within 16 bits for every `b`.
+#[inline(always)]
+fn leak8(b: i16) -> i16 {
+    b - (b >> 8) - i16::from(b & 255 != 0)
 }
 
 impl Predictor {
@@ -320,15 +334,16 @@ impl Predictor {
         let p0 = sat16(dq + self.sz);
         let r0 = sat16(self.s + dq);
 
-        // UPZERO: sign-sign update of the zero coefficients with leakage 2^-8.
-        let step = if dq == 0 { 0 } else { 128 };
-        let sg0 = dq >> 31;
+        // UPZERO: sign-sign update of the zero coefficients, with leakage. The reference's
+        // saturating add of the step is exactly a 16-bit saturating add.
+        let step: i16 = if dq == 0 { 0 } else { 128 };
+        let negative = dq < 0;
         for (b, &d) in self.b.iter_mut().zip(&self.d) {
-            let g = if (d >> 31) == sg0 { step } else { -step };
-            *b = sat16(g + ((*b * 32640) >> 15));
+            let g = if (d < 0) == negative { step } else { -step };
+            *b = leak8(*b).saturating_add(g);
         }
-        self.d.copy_within(0..5, 1);
-        self.d[0] = dq;
+        let d = self.d;
+        self.d = [dq as i16, d[0], d[1], d[2], d[3], d[4], 0, 0];
 
         // UPPOL2: second pole, with the old a1 and a2.
         let sg0 = p0 >> 31;
@@ -347,17 +362,34 @@ impl Predictor {
         self.a1 = a1;
         self.a2 = a2;
 
-        // FILTEZ: the reference saturates after each term, from b6 down to b1. 2 * d needs no
-        // saturation since |d| <= 10228.
-        let mut sz = 0;
-        for (&b, &d) in self.b.iter().zip(&self.d).rev() {
-            sz = sat16(sz + ((2 * d * b) >> 15));
+        // FILTEZ: each term is mult(2 * d, b) = (d * b) >> 14 (2 * d needs no saturation since
+        // |d| <= 10228). The reference saturates after each term, from b6 down to b1; when the
+        // magnitudes add up to no more than 16 bits no partial sum can saturate, which is
+        // nearly always, and the plain sum is exact.
+        let mut sum = 0;
+        let mut magnitude = 0;
+        for (&b, &d) in self.b.iter().zip(&self.d) {
+            let t = (i32::from(d) * i32::from(b)) >> 14;
+            sum += t;
+            magnitude += t.abs();
         }
+        let sz = if magnitude <= 32767 {
+            sum
+        } else {
+            self.b[..6]
+                .iter()
+                .zip(&self.d[..6])
+                .rev()
+                .fold(0, |acc, (&b, &d)| {
+                    sat16(acc + ((i32::from(d) * i32::from(b)) >> 14))
+                })
+        };
 
-        // FILTEP and PREDIC.
+        // FILTEP and PREDIC. |a1| <= 15360 and |a2| <= 12288, so the two products add up
+        // within 16 bits.
         self.r2 = self.r1;
         self.r1 = r0;
-        let sp = sat16(((a1 * sat16(2 * r0)) >> 15) + ((a2 * sat16(2 * self.r2)) >> 15));
+        let sp = ((a1 * sat16(2 * r0)) >> 15) + ((a2 * sat16(2 * self.r2)) >> 15);
         self.sz = sz;
         self.s = sat16(sp + sz);
         r0
@@ -540,90 +572,115 @@ impl HigherBand {
 // ---------------------------------------------------------------------------------------------
 // QMF.
 
-/// The two 12-sample delay lines of a QMF (even and odd positions of the 24-tap filter), each
-/// stored twice over so that the newest twelve are always one contiguous slice: a pair of
-/// samples costs four stores, and nothing is shifted.
-#[derive(Debug, Clone)]
-struct QmfLines {
-    pos: usize,
-    even: [i16; 24],
-    odd: [i16; 24],
+/// Pairs filtered per block. The QMFs work a block at a time so that their filter loops
+/// vectorise; the scratch lives on the stack.
+const BLOCK: usize = 64;
+/// Past values each half of the 24-tap filter needs beside the newest.
+const HIST: usize = 11;
+
+/// The delay line of a QMF, split into the sequence of the even filter positions (the newer
+/// sample of each pair) and that of the odd positions: the last 11 values of each, oldest first.
+#[derive(Debug, Clone, Default)]
+struct QmfHistory {
+    even: [i16; HIST],
+    odd: [i16; HIST],
 }
 
-impl QmfLines {
-    fn new() -> Self {
-        Self {
-            pos: 0,
-            even: [0; 24],
-            odd: [0; 24],
-        }
+/// A block of a QMF's two sequences: the history followed by up to [`BLOCK`] new values.
+struct QmfBlock {
+    even: [i16; HIST + BLOCK],
+    odd: [i16; HIST + BLOCK],
+}
+
+impl QmfHistory {
+    /// A block that starts with this history.
+    #[inline(always)]
+    fn begin(&self) -> QmfBlock {
+        let mut b = QmfBlock {
+            even: [0; HIST + BLOCK],
+            odd: [0; HIST + BLOCK],
+        };
+        b.even[..HIST].copy_from_slice(&self.even);
+        b.odd[..HIST].copy_from_slice(&self.odd);
+        b
     }
 
+    /// Keeps the last values of a block that holds `n` new ones.
     #[inline(always)]
-    fn store(&mut self, even: i16, odd: i16) -> usize {
-        let pos = if self.pos == 0 { 11 } else { self.pos - 1 };
-        self.pos = pos;
-        let e = &mut self.even[pos..pos + 13];
-        e[0] = even;
-        e[12] = even;
-        let o = &mut self.odd[pos..pos + 13];
-        o[0] = odd;
-        o[12] = odd;
-        pos
-    }
-
-    /// Pushes one value into each line and returns the two filter sums
-    /// (sum of `h[2i] * even(n - i)`, sum of `h[2i + 1] * odd(n - i)`).
-    #[inline(always)]
-    fn push(&mut self, even: i16, odd: i16) -> (i32, i32) {
-        let pos = self.store(even, odd);
-        (
-            dot12(&self.even[pos..pos + 12], &QMF_EVEN),
-            dot12(&self.odd[pos..pos + 12], &QMF_ODD),
-        )
+    fn end(&mut self, b: &QmfBlock, n: usize) {
+        let n = n.min(BLOCK);
+        self.even.copy_from_slice(&b.even[n..n + HIST]);
+        self.odd.copy_from_slice(&b.odd[n..n + HIST]);
     }
 }
 
+/// One half of the 24-tap filter at new value `j` of a block: `sum of h[i] * x(j - i)`.
+/// |sum| <= 6482 * 32768: no overflow.
 #[inline(always)]
-fn dot12(x: &[i16], h: &[i16; 12]) -> i32 {
-    // |sum| <= 6482 * 32768: no overflow.
-    x.iter()
-        .zip(h)
-        .map(|(&x, &h)| i32::from(x) * i32::from(h))
-        .sum()
+fn half_fir(x: &[i16; HIST + BLOCK], j: usize, h: &[i16; 12]) -> i32 {
+    let mut acc = 0;
+    for (i, &h) in h.iter().enumerate() {
+        acc += i32::from(h) * i32::from(x[j + HIST - i]);
+    }
+    acc
 }
 
 /// The transmit (analysis) QMF: two 16 kHz samples to one lower and one higher sub-band sample.
-#[derive(Debug, Clone)]
-struct AnalysisQmf(QmfLines);
+#[derive(Debug, Clone, Default)]
+struct AnalysisQmf(QmfHistory);
 
 impl AnalysisQmf {
+    /// Splits `pcm` (at most `2 * BLOCK` samples; an odd last sample is ignored) into the
+    /// lower and higher sub-band samples `xl[..n]`, `xh[..n]`; returns `n`.
     #[inline(always)]
-    fn analyse(&mut self, first: i16, second: i16) -> (i32, i32) {
-        let (a, b) = self.0.push(second, first);
-        // The reference computes 4 * (a + b) in 32 bits and keeps the high half.
-        (limit15((a + b) >> 14), limit15((a - b) >> 14))
+    fn analyse(&mut self, pcm: &[i16], xl: &mut [i16; BLOCK], xh: &mut [i16; BLOCK]) -> usize {
+        let mut b = self.0.begin();
+        let mut n = 0;
+        for (pair, (e, o)) in pcm
+            .chunks_exact(2)
+            .zip(b.even[HIST..].iter_mut().zip(&mut b.odd[HIST..]))
+        {
+            *o = pair[0];
+            *e = pair[1];
+            n += 1;
+        }
+        for (j, (l, h)) in xl.iter_mut().zip(xh.iter_mut()).enumerate().take(n) {
+            let a = half_fir(&b.even, j, &QMF_EVEN);
+            let c = half_fir(&b.odd, j, &QMF_ODD);
+            // The reference computes 4 * (a + c) in 32 bits and keeps the high half.
+            *l = limit15((a + c) >> 14) as i16;
+            *h = limit15((a - c) >> 14) as i16;
+        }
+        self.0.end(&b, n);
+        n
     }
 
     /// Fills the delay line with the last samples of a signal, oldest first, without filtering.
-    fn prime(&mut self, history: &[i16]) {
-        for pair in history.chunks_exact(2) {
-            self.0.store(pair[1], pair[0]);
+    fn prime(&mut self, history: &[i16; 2 * HIST]) {
+        for (pair, (e, o)) in history
+            .chunks_exact(2)
+            .zip(self.0.even.iter_mut().zip(&mut self.0.odd))
+        {
+            *o = pair[0];
+            *e = pair[1];
         }
     }
 }
 
-/// The receive (synthesis) QMF: one lower and one higher sub-band sample to two 16 kHz samples.
-#[derive(Debug, Clone)]
-struct SynthesisQmf(QmfLines);
+/// The receive (synthesis) QMF: lower and higher sub-band samples to pairs of 16 kHz samples.
+#[derive(Debug, Clone, Default)]
+struct SynthesisQmf(QmfHistory);
 
 impl SynthesisQmf {
+    /// Filters the `n` pairs of a block into `out[..2 * n]` and keeps the history.
     #[inline(always)]
-    fn synthesise(&mut self, rl: i32, rh: i32) -> (i16, i16) {
-        // rl, rh are 15-bit, so their sum and difference fit 16 bits.
-        let (a, b) = self.0.push((rl - rh) as i16, (rl + rh) as i16);
-        // The reference shifts 2 * a left by 4 with saturation and keeps the high half.
-        (sat16(a >> 11) as i16, sat16(b >> 11) as i16)
+    fn synthesise(&mut self, b: &QmfBlock, n: usize, out: &mut [i16]) {
+        for (j, pair) in out.chunks_exact_mut(2).enumerate().take(n.min(BLOCK)) {
+            // The reference shifts 2 * a left by 4 with saturation and keeps the high half.
+            pair[0] = sat16(half_fir(&b.even, j, &QMF_EVEN) >> 11) as i16;
+            pair[1] = sat16(half_fir(&b.odd, j, &QMF_ODD) >> 11) as i16;
+        }
+        self.0.end(b, n);
     }
 }
 
@@ -651,7 +708,7 @@ impl G722Encoder {
     /// audio; [`Self::encode`] takes any even number of samples regardless.
     pub fn new(ptime_ms: u16) -> Self {
         Self {
-            qmf: AnalysisQmf(QmfLines::new()),
+            qmf: AnalysisQmf::default(),
             low: LowerBand::new(),
             high: HigherBand::new(),
             frame_samples: 16 * usize::from(ptime_ms),
@@ -674,13 +731,17 @@ impl G722Encoder {
                 available: out.len(),
             });
         }
-        for (pair, code) in pcm.chunks_exact(2).zip(&mut out[..n]) {
-            let (xl, xh) = self.qmf.analyse(pair[0], pair[1]);
-            let il = self.low.quantize(xl);
-            self.low.adapt(il);
-            let ih = self.high.quantize(xh);
-            self.high.adapt(ih);
-            *code = (ih << 6) | il;
+        let mut xl = [0; BLOCK];
+        let mut xh = [0; BLOCK];
+        for (pcm, codes) in pcm.chunks(2 * BLOCK).zip(out[..n].chunks_mut(BLOCK)) {
+            let m = self.qmf.analyse(pcm, &mut xl, &mut xh);
+            for ((code, &xl), &xh) in codes.iter_mut().zip(&xl[..m]).zip(&xh[..m]) {
+                let il = self.low.quantize(i32::from(xl));
+                self.low.adapt(il);
+                let ih = self.high.quantize(i32::from(xh));
+                self.high.adapt(ih);
+                *code = (ih << 6) | il;
+            }
         }
         Ok(n)
     }
@@ -737,7 +798,7 @@ impl G722Decoder {
     /// A decoder in the reset state, decoding in `mode`.
     pub fn new(mode: Mode) -> Self {
         Self {
-            qmf: SynthesisQmf(QmfLines::new()),
+            qmf: SynthesisQmf::default(),
             low: LowerBand::new(),
             high: HigherBand::new(),
             mode,
@@ -764,12 +825,20 @@ impl G722Decoder {
             });
         }
         let table = self.mode.table();
-        for (&code, pair) in codes.iter().zip(out.chunks_exact_mut(2)) {
-            let rl = self.low.decode_with(usize::from(code & 63), table);
-            let rh = self.high.decode_code(code >> 6);
-            let (x0, x1) = self.qmf.synthesise(rl, rh);
-            pair[0] = x0;
-            pair[1] = x1;
+        for (codes, pcm) in codes.chunks(BLOCK).zip(out[..n].chunks_mut(2 * BLOCK)) {
+            let mut b = self.qmf.0.begin();
+            for ((&code, e), o) in codes
+                .iter()
+                .zip(&mut b.even[HIST..])
+                .zip(&mut b.odd[HIST..])
+            {
+                let rl = self.low.decode_with(usize::from(code & 63), table);
+                let rh = self.high.decode_code(code >> 6);
+                // rl, rh are 15-bit, so their sum and difference fit 16 bits.
+                *e = (rl - rh) as i16;
+                *o = (rl + rh) as i16;
+            }
+            self.qmf.synthesise(&b, codes.len(), pcm);
         }
         Ok(n)
     }
@@ -779,10 +848,6 @@ impl G722Decoder {
         *self = Self::new(self.mode);
     }
 }
-
-/// Samples of output history that prime the analysis QMF when a loss starts: the 24-tap delay
-/// line minus the pair that the first concealed samples fill.
-const RESYNC_HISTORY: usize = 22;
 
 /// A G.722 decoder with packet loss concealment, as the codec registry hands out.
 ///
@@ -818,8 +883,9 @@ pub struct G722PlcDecoder {
     plc: G711Plc,
     /// Analysis QMF that re-encodes concealed audio; primed at the start of each loss.
     ana: AnalysisQmf,
-    /// The last output samples, oldest first.
-    tail: [i16; RESYNC_HISTORY],
+    /// The last 22 output samples, oldest first: the analysis QMF's delay line when a loss
+    /// starts (the 24-tap line minus the pair that the first concealed samples fill).
+    tail: [i16; 2 * HIST],
     /// Whether the previous call concealed.
     concealing: bool,
     /// A concealed sample left over from an odd-length concealment, waiting for its pair.
@@ -838,8 +904,8 @@ impl G722PlcDecoder {
         Self {
             dec: G722Decoder::new(mode),
             plc: G711Plc::new(16000),
-            ana: AnalysisQmf(QmfLines::new()),
-            tail: [0; RESYNC_HISTORY],
+            ana: AnalysisQmf::default(),
+            tail: [0; 2 * HIST],
             concealing: false,
             pending: None,
         }
@@ -856,7 +922,7 @@ impl G722PlcDecoder {
     }
 
     fn remember(&mut self, out: &[i16]) {
-        let h = RESYNC_HISTORY;
+        let h = 2 * HIST;
         if out.len() >= h {
             self.tail.copy_from_slice(&out[out.len() - h..]);
         } else {
@@ -867,12 +933,11 @@ impl G722PlcDecoder {
 
     /// Moves the ADPCM decoder through the concealed samples `x` (see the type's docs).
     fn resync(&mut self, x: &[i16]) {
-        let table = self.dec.mode.table();
         let mut x = x;
         if let Some(first) = self.pending.take() {
             match x.split_first() {
                 Some((&second, rest)) => {
-                    self.resync_pair(first, second, table);
+                    self.resync_block(&[first, second]);
                     x = rest;
                 }
                 None => {
@@ -881,22 +946,38 @@ impl G722PlcDecoder {
                 }
             }
         }
-        let mut pairs = x.chunks_exact(2);
-        for pair in &mut pairs {
-            self.resync_pair(pair[0], pair[1], table);
+        for block in x.chunks(2 * BLOCK) {
+            self.resync_block(block);
         }
-        self.pending = pairs.remainder().first().copied();
+        if x.len() % 2 == 1 {
+            self.pending = x.last().copied();
+        }
     }
 
-    #[inline]
-    fn resync_pair(&mut self, first: i16, second: i16, table: &[i32; 64]) {
-        let (xl, xh) = self.ana.analyse(first, second);
+    /// Encodes up to `BLOCK` pairs of concealed audio and decodes the codes; the decoder's
+    /// synthesis QMF takes the reconstructed sub-bands without filtering them (the output is
+    /// the concealment itself).
+    fn resync_block(&mut self, pcm: &[i16]) {
+        let mut xl = [0; BLOCK];
+        let mut xh = [0; BLOCK];
+        let n = self.ana.analyse(pcm, &mut xl, &mut xh);
         let d = &mut self.dec;
-        let il = d.low.quantize(xl);
-        let ih = d.high.quantize(xh);
-        let rl = d.low.decode_with(usize::from(il), table);
-        let rh = d.high.decode_code(ih);
-        d.qmf.synthesise(rl, rh);
+        let table = d.mode.table();
+        let mut b = d.qmf.0.begin();
+        for (((&xl, &xh), e), o) in xl[..n]
+            .iter()
+            .zip(&xh[..n])
+            .zip(&mut b.even[HIST..])
+            .zip(&mut b.odd[HIST..])
+        {
+            let il = d.low.quantize(i32::from(xl));
+            let ih = d.high.quantize(i32::from(xh));
+            let rl = d.low.decode_with(usize::from(il), table);
+            let rh = d.high.decode_code(ih);
+            *e = (rl - rh) as i16;
+            *o = (rl + rh) as i16;
+        }
+        d.qmf.0.end(&b, n);
     }
 }
 
@@ -926,7 +1007,7 @@ impl AudioDecoder for G722PlcDecoder {
     fn conceal(&mut self, out: &mut [i16]) -> Result<usize, CodecError> {
         self.plc.conceal(out);
         if !self.concealing {
-            self.ana = AnalysisQmf(QmfLines::new());
+            self.ana = AnalysisQmf::default();
             self.ana.prime(&self.tail);
             self.concealing = true;
         }
@@ -964,6 +1045,13 @@ pub(crate) fn new_decoder(p: &CodecParams) -> Result<Box<dyn AudioDecoder>, Code
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leakage_without_multiply_matches_the_reference_product() {
+        for b in i16::MIN..=i16::MAX {
+            assert_eq!(i32::from(leak8(b)), (i32::from(b) * 32640) >> 15, "{b}");
+        }
+    }
 
     #[test]
     fn scale_factor_table_spans_the_reset_values_and_the_maximum() {
