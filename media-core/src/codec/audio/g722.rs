@@ -1096,6 +1096,26 @@ mod tests {
     }
 
     #[test]
+    fn analysis_qmf_limits_its_outputs_to_15_bits_as_the_reference() {
+        // A full-scale signal shaped to the filter: the unlimited lower band would reach
+        // sum(|h|) * 32767 >> 14 = 25926. The ITU-T reference (qmf_tx) limits both outputs to
+        // -16384..=16383 (spandsp and ffmpeg do not; the test vectors never get there).
+        let pcm: Vec<i16> = QMF
+            .iter()
+            .rev()
+            .map(|&h| if h >= 0 { i16::MAX } else { i16::MIN })
+            .collect();
+        let (mut xl, mut xh) = ([0; BLOCK], [0; BLOCK]);
+        let n = AnalysisQmf::default().analyse(&pcm, &mut xl, &mut xh);
+        assert_eq!(n, 12);
+        assert_eq!(xl[11], 16383);
+        assert!(xl[..n]
+            .iter()
+            .chain(&xh[..n])
+            .all(|x| (-16384..=16383).contains(x)));
+    }
+
+    #[test]
     fn encoder_codes_decode_in_every_mode_without_panicking() {
         let pcm: Vec<i16> = (0..640)
             .map(|i| ((i as f64 * 0.07).sin() * 12000.0) as i16)
