@@ -1047,6 +1047,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn registry_offers_g722_as_rfc_3551_says() {
+        use crate::codec::CodecRegistry;
+        let reg = CodecRegistry::with_builtin();
+        let sdp = reg
+            .capabilities()
+            .into_iter()
+            .find(|c| c.descriptor.name == "g722")
+            .unwrap();
+        assert_eq!(sdp.payload_type.0, 9);
+        assert_eq!(sdp.rtpmap, "G722/8000");
+        let (entry, params) = reg.find_rtpmap("G722/8000").unwrap();
+        assert_eq!(entry.descriptor.name, "g722");
+        assert_eq!(params.sample_rate, 16000);
+        assert_eq!(params.frame_samples(), 320);
+        let enc = reg.encoder("g722", &params).unwrap();
+        assert_eq!((enc.frame_samples(), enc.max_payload_bytes()), (320, 160));
+        let dec = reg.decoder("g722", &params).unwrap();
+        assert_eq!(dec.format(), AudioFormat::mono_i16(16000));
+        assert_eq!(Mode::from_bitrate(56000), Some(Mode::Kbps56));
+    }
+
+    #[test]
     fn leakage_without_multiply_matches_the_reference_product() {
         for b in i16::MIN..=i16::MAX {
             assert_eq!(i32::from(leak8(b)), (i32::from(b) * 32640) >> 15, "{b}");
