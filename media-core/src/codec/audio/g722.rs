@@ -403,9 +403,9 @@ impl Predictor {
 /// 4 most significant bits drive the scale factor and the predictor, so that a decoder in any mode
 /// tracks the encoder.
 ///
-/// One instance is either an encoder or a decoder of one stream. Samples are 15-bit
-/// (-16384..=16383 after the QMF; the Appendix II test sequences use the full 16-bit range
-/// halved, which the arithmetic handles the same way).
+/// One instance is either an encoder or a decoder of one stream. Sub-band samples are 15-bit
+/// (-16384..=16383), as the QMF produces them and the Appendix II sequences give them; other
+/// values are coded as the reference codes them.
 #[derive(Debug, Clone)]
 pub struct LowerBand {
     nb: i32,
@@ -853,30 +853,37 @@ impl G722Decoder {
 ///
 /// # Concealment
 ///
-/// The lost audio is synthesised at 16 kHz by [`G711Plc`] (pitch-based waveform substitution,
-/// ITU-T G.711 Appendix I, used here at 16 kHz): every decoded frame goes through
-/// [`G711Plc::good_frame`], which records it (and smooths the join after a loss), and a lost
-/// frame is filled by [`G711Plc::conceal`].
+/// The lost audio is synthesised at 16 kHz by [`G711Plc`] (pitch-based waveform substitution):
+/// every decoded frame goes through [`G711Plc::good_frame`], which records it (and may smooth
+/// the join after a loss), and a lost frame is filled by [`G711Plc::conceal`].
 ///
-/// The ADPCM decoder cannot simply skip the lost codes: its scale factors and predictors would
-/// then be those of the last good frame while the far-end encoder's moved on with the signal, and
-/// the first frames after the loss would decode at the wrong level, with a mistuned predictor.
-/// Resetting it is worse (the scale factors restart from their minimum and take tens of
-/// milliseconds to recover). Instead the concealed waveform is encoded, exactly as a G.722
-/// encoder at the far end would encode it, by an analysis QMF primed with the last 22 output
-/// samples and a quantiser working on the decoder's own sub-band states; each resulting code is
-/// then decoded by the decoder, so that the ADPCM states and the synthesis QMF move on as if the
-/// concealed signal had been received. (Decoder and encoder adapt identically from the same
-/// codes, so this is exact bookkeeping, not an approximation, of "the concealed audio was
-/// sent".) After the loss the decoder therefore starts from the level and spectral envelope of the
-/// concealment, and converges to the far-end encoder's state through the leakage of the G.722
-/// adaptation; the PLC's overlap-add on the first good frame covers the join. A loss long enough
-/// for the PLC to fade to silence leaves the decoder close to its reset state, which decodes the
-/// next talkspurt quietly at first: a natural fade-in.
+/// The ADPCM decoder has to be moved through the loss too. Left as it was, its scale factors
+/// and predictors stay those of the last good frame while the far-end encoder's moved on with
+/// the signal; reset, its scale factors restart from their minimum and the next frames decode
+/// far too quietly and distorted. Instead the concealed waveform is encoded, as a G.722 encoder
+/// at the far end would encode it, by an analysis QMF primed with the last 22 output samples and
+/// a quantiser working on the decoder's own sub-band states, and each resulting code is decoded,
+/// so that the ADPCM states and the synthesis QMF move on as if the concealed audio had been
+/// received. (Encoder and decoder adapt identically from the same codes, so this is exact
+/// bookkeeping of "the concealed audio was sent".) After the loss the decoder starts from the
+/// level and spectral envelope of the concealment and converges to the far-end encoder's state
+/// through the leakage of the G.722 adaptation: after a 40 ms loss in speech the output is the
+/// loss-free decoding again, bit for bit, within half a second. A loss long enough for the PLC to
+/// fade to silence leaves the decoder near its reset state, which decodes the next talkspurt
+/// quietly at first: a natural fade-in.
 ///
-/// The synthetic signal is taken to be aligned with the decoder's timeline (it is, for a PLC
-/// without output delay). Any latency of the PLC shifts this bookkeeping by that many samples,
-/// which affects only the quality of the resynchronisation, never its stability.
+/// Measured on the ITU-T speech file and three recordings (20 ms packets), the two frames after
+/// each loss come out 4 to 8 dB closer to the loss-free decoding than with a reset. Against
+/// leaving the state as it was, resynchronising ranges from 0.5 dB worse to 6 dB better
+/// depending on the recording, the gains growing with the loss rate (10 % to 33 %).
+///
+/// Two approximations remain. The concealment continues the decoder's *output*, which lags the
+/// far-end encoder's input by the 23-sample delay of the two QMFs; the samples the far end had
+/// already taken in are unknown, so the re-encoding runs that much behind, a small phase error
+/// that the adaptation absorbs. And the concealed samples are taken to be on the decoder's
+/// timeline, as they are for a PLC without output delay; a PLC latency shifts the bookkeeping by
+/// as many samples, which affects only the quality of the resynchronisation, never its
+/// stability.
 #[derive(Debug, Clone)]
 pub struct G722PlcDecoder {
     dec: G722Decoder,
