@@ -17,6 +17,9 @@
 //!
 //! ffmpeg is required: without it the tests fail, unless `MEDIA_CORE_SKIP_EXTERNAL=1`.
 
+mod common;
+
+use common::assert_same;
 use media_core::codec::audio::g722::{G722Decoder, Mode};
 use media_core::{CodecParams, CodecRegistry};
 use std::io::Write;
@@ -188,20 +191,6 @@ fn first_pair_beyond_15_bits(pcm: &[i16]) -> Option<usize> {
         let out = |v: i64| !(-16384..=16383).contains(&(v >> 14));
         out(even + odd) || out(even - odd)
     })
-}
-
-fn assert_same<T: PartialEq + std::fmt::Debug + Copy>(what: &str, ours: &[T], theirs: &[T]) {
-    assert_eq!(ours.len(), theirs.len(), "{what}: lengths differ");
-    let bad: Vec<usize> = (0..ours.len()).filter(|&i| ours[i] != theirs[i]).collect();
-    assert!(
-        bad.is_empty(),
-        "{what}: {} of {} differ; first at {:?}: ours {:?}, ffmpeg {:?}",
-        bad.len(),
-        ours.len(),
-        &bad[..bad.len().min(5)],
-        bad.iter().take(5).map(|&i| ours[i]).collect::<Vec<_>>(),
-        bad.iter().take(5).map(|&i| theirs[i]).collect::<Vec<_>>(),
-    );
 }
 
 #[test]

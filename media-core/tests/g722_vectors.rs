@@ -19,21 +19,6 @@ use media_core::codec::audio::g722::{G722Decoder, G722Encoder, HigherBand, Lower
 
 const MODES: [Mode; 3] = [Mode::Kbps64, Mode::Kbps56, Mode::Kbps48];
 
-/// Positions where `got` and `want` differ, with the first few for the message.
-fn check(what: &str, got: &[i16], want: &[i16]) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    let bad: Vec<usize> = (0..got.len()).filter(|&i| got[i] != want[i]).collect();
-    assert!(
-        bad.is_empty(),
-        "{what}: {} of {} words differ; first at {:?}: got {:?}, want {:?}",
-        bad.len(),
-        got.len(),
-        &bad[..bad.len().min(5)],
-        bad.iter().take(5).map(|&i| got[i]).collect::<Vec<_>>(),
-        bad.iter().take(5).map(|&i| want[i]).collect::<Vec<_>>(),
-    );
-}
-
 fn subband_encode(input: &str) -> Vec<i16> {
     let mut low = LowerBand::new();
     let mut high = HigherBand::new();
@@ -78,7 +63,7 @@ fn appendix2_encoder_sequences() {
         ("g722/bt1c1.xmt", "g722/bt2r1.cod"),
         ("g722/bt1c2.xmt", "g722/bt2r2.cod"),
     ] {
-        check(input, &subband_encode(input), &common::read_le16(expected));
+        common::assert_same(input, &subband_encode(input), &common::read_le16(expected));
     }
 }
 
@@ -92,13 +77,13 @@ fn appendix2_decoder_sequences() {
         for mode in MODES {
             let (low, high) = subband_decode(input, mode);
             let m = mode.number();
-            check(
+            common::assert_same(
                 &format!("{input} mode {m} lower band"),
                 &low,
                 &common::read_le16(&format!("g722/bt3l{set}.rc{m}")),
             );
             // The higher band does not depend on the mode.
-            check(
+            common::assert_same(
                 &format!("{input} mode {m} higher band"),
                 &high,
                 &common::read_le16(&format!("g722/bt3h{set}.rc0")),
@@ -120,7 +105,7 @@ fn speech_encodes_to_the_reference_codes() {
     }
     assert_eq!(done, want.len());
     let got: Vec<i16> = codes.iter().map(|&c| i16::from(c)).collect();
-    check("inpsp.bin -> codspw.cod", &got, &want);
+    common::assert_same("inpsp.bin -> codspw.cod", &got, &want);
 }
 
 #[test]
@@ -137,7 +122,7 @@ fn speech_codes_decode_to_the_reference_output_in_each_mode() {
             done += dec.decode(chunk, &mut out[done..]).unwrap();
         }
         let m = mode.number();
-        check(
+        common::assert_same(
             &format!("codspw.cod mode {m}"),
             &out,
             &common::read_le16(&format!("g722/outsp{m}.bin")),

@@ -918,9 +918,9 @@ impl G722PlcDecoder {
         }
     }
 
-    /// The bit-exact decoder inside.
-    pub fn decoder(&self) -> &G722Decoder {
-        &self.dec
+    /// The mode it decodes in.
+    pub fn mode(&self) -> Mode {
+        self.dec.mode
     }
 
     /// Changes the mode from the next code on.
