@@ -56,6 +56,11 @@ pub mod wav;
 pub use codec::{
     AudioDecoder, AudioEncoder, CodecDescriptor, CodecParams, CodecRegistry, PayloadType,
 };
+pub use error::{CodecError, ContainerError, FormatError, WavError};
+pub use events::{
+    Category, CodecEventPublisher, CorrelationId, DeviceEventPublisher, Event, EventBus, EventKind,
+    MediaEventPublisher, Priority, PublishError, Subscriber,
+};
 pub use frame::{AudioFormat, AudioFrame, FramePool, MediaTime, SampleFormat, SampleRate};
 pub use session::{
     ConfigError, HoldMode, MediaSession, MediaSessionConfig, SessionError, SessionEvent, SessionId,

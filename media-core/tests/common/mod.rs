@@ -36,3 +36,18 @@ pub fn read_le16(rel: &str) -> Vec<i16> {
         .map(|b| i16::from_le_bytes([b[0], b[1]]))
         .collect()
 }
+
+/// Asserts that `got` equals `want`, reporting how many elements differ and the first few.
+pub fn assert_same<T: PartialEq + std::fmt::Debug + Copy>(what: &str, got: &[T], want: &[T]) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths differ");
+    let bad: Vec<usize> = (0..got.len()).filter(|&i| got[i] != want[i]).collect();
+    assert!(
+        bad.is_empty(),
+        "{what}: {} of {} differ; first at {:?}: got {:?}, want {:?}",
+        bad.len(),
+        got.len(),
+        &bad[..bad.len().min(5)],
+        bad.iter().take(5).map(|&i| got[i]).collect::<Vec<_>>(),
+        bad.iter().take(5).map(|&i| want[i]).collect::<Vec<_>>(),
+    );
+}

@@ -1,6 +1,7 @@
 //! Audio codecs. Each registers a static descriptor and factory functions.
 
 pub mod g711;
+pub mod g722;
 pub mod l16;
 #[cfg(feature = "opus")]
 pub mod opus;
@@ -22,6 +23,12 @@ pub fn builtin() -> Vec<CodecEntry> {
             priority: 99,
             new_encoder: g711::new_pcma_encoder,
             new_decoder: g711::new_pcma_decoder,
+        },
+        CodecEntry {
+            descriptor: &g722::G722,
+            priority: 101,
+            new_encoder: g722::new_encoder,
+            new_decoder: g722::new_decoder,
         },
         CodecEntry {
             descriptor: &l16::L16,

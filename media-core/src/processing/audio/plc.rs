@@ -180,6 +180,59 @@ pub struct G711Plc {
 }
 
 impl G711Plc {
+    /// Makes `self` an exact copy of `other` without allocating when both run at the same
+    /// rate (a codec uses it to look ahead of the concealment's output delay).
+    pub fn copy_state_from(&mut self, other: &Self) {
+        let Self {
+            sample_rate,
+            p,
+            history,
+            pos,
+            pitchbuf,
+            lastq,
+            tail,
+            pitch,
+            poverlap,
+            poffset,
+            pitchblen,
+            erasing,
+            lost_frames,
+            lost_pos,
+            gain,
+            mix_lw,
+            mix_rw,
+            mix_incr,
+            end_left,
+            end_lw,
+            end_rw,
+            end_incr,
+            end_incrg,
+        } = other;
+        self.sample_rate = *sample_rate;
+        self.p = *p;
+        self.history.clone_from(history);
+        self.pos = *pos;
+        self.pitchbuf.clone_from(pitchbuf);
+        self.lastq.clone_from(lastq);
+        self.tail.clone_from(tail);
+        self.pitch = *pitch;
+        self.poverlap = *poverlap;
+        self.poffset = *poffset;
+        self.pitchblen = *pitchblen;
+        self.erasing = *erasing;
+        self.lost_frames = *lost_frames;
+        self.lost_pos = *lost_pos;
+        self.gain = *gain;
+        self.mix_lw = *mix_lw;
+        self.mix_rw = *mix_rw;
+        self.mix_incr = *mix_incr;
+        self.end_left = *end_left;
+        self.end_lw = *end_lw;
+        self.end_rw = *end_rw;
+        self.end_incr = *end_incr;
+        self.end_incrg = *end_incrg;
+    }
+
     /// Concealment for a mono stream at `sample_rate` Hz (8 kHz is the standard; other rates
     /// scale its time constants, rates below 8 kHz use the 8 kHz ones).
     pub fn new(sample_rate: u32) -> Self {
