@@ -1055,6 +1055,12 @@ impl AudioDecoder for G722PlcDecoder {
         self.ahead = aligned;
         Ok(n)
     }
+    fn delay_samples(&self) -> usize {
+        self.plc.delay_samples()
+    }
+    fn flush(&mut self, out: &mut [i16]) -> usize {
+        self.plc.flush(out)
+    }
     fn reset(&mut self) {
         *self = Self::new(self.dec.mode);
     }
