@@ -40,13 +40,17 @@ fuzz_target!(|data: &[u8]| {
     buf[..packet.len()].copy_from_slice(packet);
     if let Ok(n) = tx.protect_rtp(&mut buf, packet.len()) {
         assert_eq!(n, packet.len() + profile.rtp_tag_len());
-        let m = rx.unprotect_rtp(&mut buf[..n]).expect("our own SRTP unprotects");
+        let m = rx
+            .unprotect_rtp(&mut buf[..n])
+            .expect("our own SRTP unprotects");
         assert_eq!(&buf[..m], packet);
     }
     buf[..packet.len()].copy_from_slice(packet);
     if let Ok(n) = tx.protect_rtcp(&mut buf, packet.len()) {
         assert_eq!(n, packet.len() + profile.rtcp_overhead());
-        let m = rx.unprotect_rtcp(&mut buf[..n]).expect("our own SRTCP unprotects");
+        let m = rx
+            .unprotect_rtcp(&mut buf[..n])
+            .expect("our own SRTCP unprotects");
         assert_eq!(&buf[..m], packet);
     }
 });
