@@ -79,6 +79,12 @@ impl Stream {
 /// evicted first.
 ///
 /// No call allocates: the stream table is allocated when the session is made.
+///
+/// Not supported: MKIs (an SDES line with one is refused), key derivation rates other than 0,
+/// AES-256, and enforcing an SDES key lifetime below the hard limits (2^48 SRTP, 2^31 SRTCP
+/// packets per SSRC, [`SrtpError::IndexExhausted`]): the caller rekeys from [`stats`].
+///
+/// [`stats`]: Self::stats
 pub struct SrtpSession {
     profile: SrtpProfile,
     rtp: Transform,
@@ -156,9 +162,10 @@ impl SrtpSession {
     pub fn with_max_streams(mut self, max: usize) -> Self {
         let max = max.max(1);
         while self.streams.len() > max {
-            if let Some(victim) = self.least_recently_used() {
-                self.streams.swap_remove(victim);
-            }
+            let Some(victim) = self.least_recently_used() else {
+                break;
+            };
+            self.streams.swap_remove(victim);
         }
         self.streams
             .reserve_exact(max.saturating_sub(self.streams.len()));
@@ -190,8 +197,8 @@ impl SrtpSession {
 
     /// Sets the rollover counter of `ssrc` as signalled out of band (a receiver joining a
     /// stream that already wrapped; RFC 3711 §3.3.1). Before the stream's first packet it is
-    /// that packet's ROC; afterwards it replaces the ROC of the highest index (keeping `s_l`).
-    /// Creates the stream state if needed.
+    /// that packet's ROC; afterwards it replaces the ROC of the highest index (keeping `s_l`)
+    /// and the replay window starts again from there. Creates the stream state if needed.
     pub fn set_roc(&mut self, ssrc: Ssrc, roc: u32) {
         let i = self.find_or_insert(ssrc.0);
         if let Some(s) = self.streams.get_mut(i) {
