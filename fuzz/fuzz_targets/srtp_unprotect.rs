@@ -1,4 +1,4 @@
-//! SRTP/SRTCP: unprotecting arbitrary bytes never panics, refuses what it cannot authenticate
+//! SRTP/SRTCP: unprotecting arbitrary bytes never panics, refuses what does not authenticate
 //! and creates no stream state for it; protecting arbitrary bytes either refuses them or
 //! produces a packet that unprotects back to exactly those bytes.
 //!
@@ -22,16 +22,23 @@ fuzz_target!(|data: &[u8]| {
     };
     let profile = SrtpProfile::ALL[usize::from(selector) % SrtpProfile::ALL.len()];
 
-    // Arbitrary bytes as SRTP and SRTCP: refused (a forged tag would need 2^32 tries even
-    // for the shortest tag), counted, and no state created.
+    // Arbitrary bytes as SRTP and SRTCP: refused and counted, and no state created for what
+    // is refused. (A random 32-bit tag matches once in 2^32 tries: that is allowed.)
     let mut rx = session(profile);
+    let mut accepted = 0;
     let mut buf = packet.to_vec();
-    assert!(rx.unprotect_rtp(&mut buf).is_err());
+    if let Ok(n) = rx.unprotect_rtp(&mut buf) {
+        assert!(n < packet.len());
+        accepted += 1;
+    }
     let mut buf = packet.to_vec();
-    assert!(rx.unprotect_rtcp(&mut buf).is_err());
-    assert_eq!(rx.stream_count(), 0);
+    if let Ok(n) = rx.unprotect_rtcp(&mut buf) {
+        assert!(n < packet.len());
+        accepted += 1;
+    }
+    assert!(rx.stream_count() <= accepted);
     let s = rx.stats();
-    assert_eq!(s.rtp_unprotected + s.rtcp_unprotected, 0);
+    assert_eq!(s.rtp_unprotected + s.rtcp_unprotected, accepted as u64);
 
     // The same bytes as clear RTP and RTCP: protect, then unprotect round-trips.
     let mut tx = session(profile);
