@@ -44,7 +44,7 @@ impl std::error::Error for PatternError {}
 /// Parses a G.192 frame-erasure pattern: little-endian 16-bit words, one per frame;
 /// `true` means erased.
 pub fn parse_g192(bytes: &[u8]) -> Result<Vec<bool>, PatternError> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(PatternError::OddLength(bytes.len()));
     }
     if bytes.is_empty() {

@@ -61,7 +61,7 @@ fn codecs_encode_decode_conceal_without_allocating() {
             for _ in 0..100 {
                 let n = enc.encode(&pcm, &mut bytes).unwrap();
                 dec.decode(&bytes[..n], &mut out).unwrap();
-                if n % 7 == 0 {
+                if n.is_multiple_of(7) {
                     dec.conceal(&mut out[..frame]).unwrap();
                 }
                 dec.conceal(&mut out[..frame]).unwrap();

@@ -13,6 +13,8 @@
 //!   emits for one digit.
 //! - [`SeqUnwrapper`], [`TimestampUnwrapper`], [`SeqTracker`]: 64-bit sequence numbers and
 //!   timestamps, and the RFC 3550 A.1 source validator.
+//! - [`srtp`]: SRTP/SRTCP (RFC 3711) with AES-CM/HMAC-SHA1 and AES-GCM (RFC 7714), in place
+//!   and without allocating per packet, keyed from SDES `a=crypto` lines (RFC 4568).
 //!
 //! Every parser returns [`PacketError`] on malformed input and never panics; the `fuzz`
 //! crate beside this one runs them on arbitrary bytes.
@@ -25,6 +27,7 @@ mod extension;
 pub mod rtcp;
 mod rtp;
 mod seq;
+pub mod srtp;
 
 pub use dtmf_event::{
     dtmf_char, dtmf_event_code, EventPacket, EventSequence, TelephoneEvent, MAX_VOLUME,

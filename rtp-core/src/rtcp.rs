@@ -86,6 +86,18 @@ pub fn is_rtcp(datagram: &[u8]) -> bool {
     matches!(datagram.get(1), Some(192..=223))
 }
 
+/// The sender SSRC of the first packet of an RTCP datagram whose bodies may be opaque (SRTCP
+/// encrypts everything after the first eight bytes): checks only the version and that the
+/// common header and the SSRC word are there.
+pub fn first_sender_ssrc(datagram: &[u8]) -> Result<Ssrc, PacketError> {
+    let first = *datagram.first().ok_or(PacketError::TooShort)?;
+    let version = first >> 6;
+    if version != RTP_VERSION {
+        return Err(PacketError::BadVersion(version));
+    }
+    read_ssrc(datagram, RTCP_HEADER_LEN).ok_or(PacketError::TooShort)
+}
+
 /// One packet of a compound datagram: the header checked, the body not yet interpreted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RawRtcp<'a> {

@@ -49,6 +49,21 @@ impl<'a> RtpPacket<'a> {
     /// [`PacketError::BadVersion`], [`PacketError::BadExtension`] (extension header or data cut
     /// off), [`PacketError::BadPadding`] (padding count zero or longer than the packet body).
     pub fn parse(buf: &'a [u8]) -> Result<Self, PacketError> {
+        Self::parse_inner(buf, true)
+    }
+
+    /// Parses and validates the header of a packet whose body is opaque: an SRTP packet,
+    /// whose payload and padding are encrypted and followed by the authentication tag.
+    ///
+    /// The padding bit is reported by [`has_padding`](Self::has_padding) but not interpreted:
+    /// [`payload`](Self::payload) is everything after the header and
+    /// [`padding_len`](Self::padding_len) is 0. Errors as [`parse`](Self::parse), less
+    /// [`PacketError::BadPadding`].
+    pub fn parse_opaque_body(buf: &'a [u8]) -> Result<Self, PacketError> {
+        Self::parse_inner(buf, false)
+    }
+
+    fn parse_inner(buf: &'a [u8], interpret_padding: bool) -> Result<Self, PacketError> {
         let (fixed, rest) = buf
             .split_first_chunk::<RTP_FIXED_HEADER_LEN>()
             .ok_or(PacketError::TooShort)?;
@@ -74,7 +89,7 @@ impl<'a> RtpPacket<'a> {
         } else {
             None
         };
-        let (payload, padding) = if fixed[0] & 0x20 != 0 {
+        let (payload, padding) = if interpret_padding && fixed[0] & 0x20 != 0 {
             strip_padding(rest)?
         } else {
             (rest, 0)
@@ -466,6 +481,22 @@ mod tests {
             RtpPacket::parse(&[0xA0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
             Err(PacketError::BadPadding)
         );
+    }
+
+    #[test]
+    fn opaque_body_keeps_padding_uninterpreted() -> Result<(), PacketError> {
+        // A zero padding count is an error in a clear packet, but opaque in an SRTP one.
+        let mut buf = FULL;
+        buf[37] = 0;
+        let p = RtpPacket::parse_opaque_body(&buf)?;
+        assert!(p.has_padding());
+        assert_eq!((p.header_len(), p.padding_len()), (28, 0));
+        assert_eq!(p.payload().len(), 10);
+        assert_eq!(
+            RtpPacket::parse_opaque_body(&FULL[..26]),
+            Err(PacketError::BadExtension)
+        );
+        Ok(())
     }
 
     #[test]

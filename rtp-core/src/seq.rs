@@ -46,7 +46,7 @@ impl SeqUnwrapper {
             None => value,
             Some(h) => extend(h, value, 16)?,
         };
-        if self.highest.map_or(true, |h| ext > h) {
+        if self.highest.is_none_or(|h| ext > h) {
             self.highest = Some(ext);
         }
         Some(ext)
@@ -86,7 +86,7 @@ impl TimestampUnwrapper {
             None => value,
             Some(h) => extend(h, value, 32)?,
         };
-        if self.highest.map_or(true, |h| ext > h) {
+        if self.highest.is_none_or(|h| ext > h) {
             self.highest = Some(ext);
         }
         Some(ext)

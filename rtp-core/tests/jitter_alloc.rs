@@ -55,11 +55,11 @@ impl Driver {
     fn step(&mut self, jb: &mut JitterBuffer) {
         let now_us = self.k * 20_000;
         let r = self.rand();
-        if r % 20 != 0 && self.n + 2 <= self.in_flight.len() {
+        if !r.is_multiple_of(20) && self.n + 2 <= self.in_flight.len() {
             let extra = self.rand() % 50_000; // 0-50 ms jitter: reorders
             self.in_flight[self.n] = (now_us + extra, self.k);
             self.n += 1;
-            if r % 17 == 0 {
+            if r.is_multiple_of(17) {
                 self.in_flight[self.n] = (now_us + extra + 5_000, self.k); // duplicate
                 self.n += 1;
             }

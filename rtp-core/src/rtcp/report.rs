@@ -245,7 +245,7 @@ fn report_len(fixed: usize, reports: &[ReportBlock], ext: &[u8]) -> Result<usize
     if reports.len() > MAX_COUNT {
         return Err(PacketError::ValueOutOfRange("report count"));
     }
-    if ext.len() % 4 != 0 {
+    if !ext.len().is_multiple_of(4) {
         return Err(PacketError::ValueOutOfRange("profile extension length"));
     }
     Ok(fixed + reports.len() * ReportBlock::LEN + ext.len())

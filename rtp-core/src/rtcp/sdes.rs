@@ -366,7 +366,7 @@ impl RtcpWrite for AppWriter<'_> {
         if usize::from(self.subtype) > MAX_COUNT {
             return Err(PacketError::ValueOutOfRange("APP subtype"));
         }
-        if self.data.len() % 4 != 0 {
+        if !self.data.len().is_multiple_of(4) {
             return Err(PacketError::ValueOutOfRange("APP data length"));
         }
         Ok(12 + self.data.len())

@@ -501,3 +501,19 @@ fn rtcp_mux_demultiplexing() {
     assert!(!is_rtcp(&[0x80, 0xE0])); // RTP, marker + PT 96
     assert!(!is_rtcp(&[0x80]));
 }
+
+#[test]
+fn first_sender_ssrc_reads_only_the_clear_header() {
+    assert_eq!(first_sender_ssrc(&SR_SDES), Ok(Ssrc(0xDEAD_BEEF)));
+    // The rest may be ciphertext: only version and the first eight bytes matter.
+    assert_eq!(
+        first_sender_ssrc(&[0x80, 0xC8, 0xFF, 0xFF, 0, 0, 0, 7, 0xAA]),
+        Ok(Ssrc(7))
+    );
+    assert_eq!(first_sender_ssrc(&SR_SDES[..7]), Err(PacketError::TooShort));
+    assert_eq!(first_sender_ssrc(&[]), Err(PacketError::TooShort));
+    assert_eq!(
+        first_sender_ssrc(&[0x40, 0xC8, 0, 1, 0, 0, 0, 7]),
+        Err(PacketError::BadVersion(1))
+    );
+}

@@ -725,7 +725,7 @@ impl G722Encoder {
     /// Encodes `pcm` (16 kHz, an even number of samples) into `out`, one byte per two samples;
     /// returns the number of bytes written.
     pub fn encode(&mut self, pcm: &[i16], out: &mut [u8]) -> Result<usize, CodecError> {
-        if pcm.len() % 2 != 0 {
+        if !pcm.len().is_multiple_of(2) {
             return Err(CodecError::InvalidFrameLength {
                 got: pcm.len(),
                 expected: "an even number of samples (one G.722 code per two)",

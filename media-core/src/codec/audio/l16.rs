@@ -63,7 +63,7 @@ impl AudioEncoder for L16Encoder {
         self.frame_samples * 2
     }
     fn encode(&mut self, pcm: &[i16], out: &mut [u8]) -> Result<usize, CodecError> {
-        if pcm.len() % usize::from(self.format.channels) != 0 {
+        if !pcm.len().is_multiple_of(usize::from(self.format.channels)) {
             return Err(CodecError::InvalidFrameLength {
                 got: pcm.len(),
                 expected: "a whole number of samples per channel",
@@ -127,7 +127,7 @@ impl AudioDecoder for L16Decoder {
     }
     fn decode(&mut self, payload: &[u8], out: &mut [i16]) -> Result<usize, CodecError> {
         let frame_bytes = 2 * usize::from(self.format.channels);
-        if payload.is_empty() || payload.len() % frame_bytes != 0 {
+        if payload.is_empty() || !payload.len().is_multiple_of(frame_bytes) {
             return Err(CodecError::InvalidPayload(
                 "L16 payload is not a whole number of sample frames",
             ));

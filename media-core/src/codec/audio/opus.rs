@@ -559,7 +559,7 @@ impl OpusDecoder {
     }
 
     fn check_loss_length(&self, len: usize) -> Result<(), CodecError> {
-        if len % (self.unit * self.channels()) != 0 {
+        if !len.is_multiple_of(self.unit * self.channels()) {
             return Err(CodecError::InvalidFrameLength {
                 got: len,
                 expected: "a multiple of 2.5 ms of interleaved samples",

@@ -9,7 +9,7 @@ use crate::error::FormatError;
 
 /// Interleaved stereo to mono: `out[i] = (in[2i] + in[2i+1]) / 2`. Returns samples written.
 pub fn stereo_to_mono(input: &[i16], out: &mut [i16]) -> Result<usize, FormatError> {
-    if input.len() % 2 != 0 {
+    if !input.len().is_multiple_of(2) {
         return Err(FormatError::BadLength {
             got: input.len(),
             expected: input.len() + 1,
@@ -46,7 +46,7 @@ pub fn mono_to_stereo(input: &[i16], out: &mut [i16]) -> Result<usize, FormatErr
 
 /// Float version of [`stereo_to_mono`]: `out[i] = 0.5 * (l + r)`.
 pub fn stereo_to_mono_f32(input: &[f32], out: &mut [f32]) -> Result<usize, FormatError> {
-    if input.len() % 2 != 0 || out.len() < input.len() / 2 {
+    if !input.len().is_multiple_of(2) || out.len() < input.len() / 2 {
         return Err(FormatError::BadLength {
             got: input.len(),
             expected: out.len() * 2,

@@ -96,7 +96,10 @@ pub fn first_frame(packet: &[u8]) -> Option<&[u8]> {
         // One frame.
         0 => Some(rest),
         // Two frames of equal size.
-        1 => (rest.len() % 2 == 0).then(|| &rest[..rest.len() / 2]),
+        1 => rest
+            .len()
+            .is_multiple_of(2)
+            .then(|| &rest[..rest.len() / 2]),
         // Two frames, the first one's length coded.
         2 => {
             let (len, used) = frame_length(rest)?;
