@@ -14,6 +14,10 @@
 //! - [`SeqUnwrapper`], [`TimestampUnwrapper`], [`SeqTracker`]: 64-bit sequence numbers and
 //!   timestamps, and the RFC 3550 A.1 source validator.
 //!
+//! - [`session::RtpSession`]: a sans-IO RTP session (time passed in, datagrams in and out):
+//!   source validation and receive statistics, RTCP scheduling and reports, SSRC collisions,
+//!   symmetric-RTP latching, bandwidth estimation.
+//!
 //! Every parser returns [`PacketError`] on malformed input and never panics; the `fuzz`
 //! crate beside this one runs them on arbitrary bytes.
 #![deny(missing_docs)]
@@ -25,6 +29,7 @@ mod extension;
 pub mod rtcp;
 mod rtp;
 mod seq;
+pub mod session;
 
 pub use dtmf_event::{
     dtmf_char, dtmf_event_code, EventPacket, EventSequence, TelephoneEvent, MAX_VOLUME,
