@@ -627,3 +627,59 @@ fn bandwidth_estimate_converges_under_a_rate_limit() {
         .count();
     assert!(events > 3);
 }
+
+#[test]
+fn a_flood_of_random_ssrcs_does_not_lock_out_a_real_source() {
+    let mut c = config("f@test", addr(6000));
+    c.max_sources = 4;
+    let (mut s, now) = lone(c);
+    for ssrc in 100..110u32 {
+        assert!(s
+            .handle_packet(now, addr(6000), &rtp(1, ssrc, 0))
+            .unwrap()
+            .is_none());
+    }
+    assert_eq!(s.stats().sources.len(), 4);
+    s.handle_packet(now, addr(6000), &rtp(50, 7, 0)).unwrap();
+    assert!(s
+        .handle_packet(now, addr(6000), &rtp(51, 7, 0))
+        .unwrap()
+        .is_some());
+    // Once every slot is a member, further new sources are refused and counted.
+    let mut c = config("f@test", addr(6000));
+    c.max_sources = 1;
+    c.latching = Latching::Off;
+    let (mut s, now) = lone(c);
+    s.handle_packet(now, addr(6000), &rtp(1, 7, 0)).unwrap();
+    s.handle_packet(now, addr(6000), &rtp(2, 7, 0)).unwrap();
+    assert!(s
+        .handle_packet(now, addr(6000), &rtp(1, 8, 0))
+        .unwrap()
+        .is_none());
+    assert_eq!(s.stats().source_limit, 1);
+}
+
+#[test]
+fn separate_rtcp_port_without_mux() {
+    let mut c = config("n@test", addr(6000));
+    c.rtcp_mux = false;
+    c.rtcp_min_interval = Duration::from_millis(500);
+    let (mut s, t0) = lone(c);
+    assert_eq!(s.remote_rtcp(), Some(addr(6001)));
+    // The peer's RTP latches; RTCP follows to RTP port + 1 of the latched address.
+    let nat = addr(40_000);
+    s.handle_packet(t0, nat, &rtp(1, 7, 0)).unwrap();
+    s.handle_packet(t0, nat, &rtp(2, 7, 0)).unwrap();
+    assert_eq!(s.remote_rtcp(), Some(addr(40_001)));
+    let at = s.poll_timeout().unwrap();
+    s.handle_timeout(at);
+    let t = s.poll_transmit(at).unwrap();
+    assert_eq!((t.kind, t.destination), (TransmitKind::Rtcp, addr(40_001)));
+    // An RR from the peer's actual RTCP port (another NAT mapping) is learnt.
+    let mut buf = [0u8; 64];
+    let mut w = CompoundWriter::new(&mut buf);
+    w.push(&ReceiverReportWriter::new(Ssrc(7), &[])).unwrap();
+    let n = w.len();
+    s.handle_packet(at, addr(40_007), &buf[..n]).unwrap();
+    assert_eq!(s.remote_rtcp(), Some(addr(40_007)));
+}

@@ -335,7 +335,7 @@ impl RtpSession {
             return None;
         }
         if !self.sources.contains_key(&ssrc) {
-            if self.sources.len() >= self.config.max_sources {
+            if self.sources.len() >= self.config.max_sources && !self.evict_stranger() {
                 self.counters.source_limit += 1;
                 return None;
             }
@@ -373,7 +373,7 @@ impl RtpSession {
                 first_valid,
             } => {
                 self.counters.rtp_delivered += 1;
-                if self.remote_rtp == Some(from) || self.latch.latched {
+                if self.remote_rtp == Some(from) {
                     self.latch.last_seen = Some(now);
                 }
                 if first_valid {
@@ -508,6 +508,25 @@ impl RtpSession {
             new,
             address: from,
         });
+    }
+
+    /// At the source limit, makes room by forgetting the least recently heard source that is
+    /// still on probation and never sent RTCP (a flood of random SSRCs must not lock out a
+    /// real new source). `false` when every tracked source is a member.
+    fn evict_stranger(&mut self) -> bool {
+        let victim = self
+            .sources
+            .values()
+            .filter(|s| !s.validated && s.rtcp_packets == 0)
+            .min_by_key(|s| s.last_activity)
+            .map(|s| s.ssrc);
+        match victim {
+            Some(ssrc) => {
+                self.sources.remove(&ssrc);
+                true
+            }
+            None => false,
+        }
     }
 
     /// A random SSRC used by nobody we know.

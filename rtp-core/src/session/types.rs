@@ -27,7 +27,7 @@ pub struct Transmit<'a> {
     pub contents: &'a [u8],
 }
 
-/// A validated RTP packet handed back by [`RtpSession::handle_packet`].
+/// A validated RTP packet handed back by [`RtpSession::handle_packet`](super::RtpSession::handle_packet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RtpReceived<'a> {
     /// The packet, borrowing the datagram.
@@ -40,7 +40,7 @@ pub struct RtpReceived<'a> {
     pub first_of_source: bool,
 }
 
-/// What [`RtpSession::handle_packet`] made of a datagram it accepted.
+/// What [`RtpSession::handle_packet`](super::RtpSession::handle_packet) made of a datagram it accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Received<'a> {
     /// An RTP packet to deliver to the jitter buffer.
@@ -119,7 +119,7 @@ pub enum SessionEvent {
     },
     /// Packets arrive (first packet, or the first after [`TransportDown`](Self::TransportDown)).
     TransportUp,
-    /// No packet arrived for [`SessionConfig::transport_timeout`].
+    /// No packet arrived for [`SessionConfig::transport_timeout`](super::SessionConfig::transport_timeout).
     TransportDown,
 }
 
@@ -134,7 +134,7 @@ impl SessionEvent {
 }
 
 /// Session-wide statistics. Every datagram given to
-/// [`handle_packet`](RtpSession::handle_packet) lands in exactly one of the counters from
+/// [`handle_packet`](super::RtpSession::handle_packet) lands in exactly one of the counters from
 /// `rtp_delivered` to `after_close`, so they add up to `datagrams`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionStats {
@@ -162,9 +162,10 @@ pub struct SessionStats {
     pub wrong_address: u64,
     /// RTP carrying our own SSRC (a collision or a loop).
     pub own_ssrc: u64,
-    /// RTP of new sources beyond [`SessionConfig::max_sources`].
+    /// RTP of new sources beyond [`SessionConfig::max_sources`](super::SessionConfig::max_sources) when every tracked source
+    /// is a member (sources still on probation are forgotten, oldest first, to make room).
     pub source_limit: u64,
-    /// Datagrams received after [`close`](RtpSession::close).
+    /// Datagrams received after [`close`](super::RtpSession::close).
     pub after_close: u64,
     /// Packets inside accepted compounds whose body did not parse.
     pub rtcp_bad_packets: u64,
