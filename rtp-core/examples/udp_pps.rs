@@ -124,12 +124,13 @@ fn session(remote: std::net::SocketAddr) -> std::io::Result<RtpSession> {
         .map_err(|e| std::io::Error::other(e.to_string()))
 }
 
-const CONFIG: DriverConfig = DriverConfig {
-    media_queue: 4096,
-    event_queue: 256,
-    command_queue: 256,
-    recv_batch: 64,
-};
+fn config(batched_recv: bool) -> DriverConfig {
+    DriverConfig {
+        media_queue: 4096,
+        batched_recv,
+        ..DriverConfig::default()
+    }
+}
 
 /// The sending side: a task writing `packets` payloads through driver A.
 async fn send_side(
@@ -139,7 +140,7 @@ async fn send_side(
     payload: usize,
 ) -> std::io::Result<()> {
     let sa = tokio::net::UdpSocket::from_std(sa)?;
-    let a = driver::spawn(sa, None, session(remote)?, CONFIG, Box::new(Plain));
+    let a = driver::spawn(sa, None, session(remote)?, config(false), Box::new(Plain));
     let body = vec![0xD5u8; payload];
     for i in 0..packets {
         a.handle
@@ -158,9 +159,10 @@ async fn receive_side(
     sb: std::net::UdpSocket,
     remote: std::net::SocketAddr,
     packets: u64,
+    batched: bool,
 ) -> std::io::Result<(u64, Instant, u64)> {
     let sb = tokio::net::UdpSocket::from_std(sb)?;
-    let mut b = driver::spawn(sb, None, session(remote)?, CONFIG, Box::new(Plain));
+    let mut b = driver::spawn(sb, None, session(remote)?, config(batched), Box::new(Plain));
     let mut n = 0u64;
     let mut last = Instant::now();
     while n < packets {
@@ -191,7 +193,7 @@ fn sockets() -> std::io::Result<(StdSocket, StdSocket)> {
 }
 
 /// Both sides on one multi-thread runtime with two workers.
-fn driver_shared(packets: u64, payload: usize) -> std::io::Result<Run> {
+fn driver_shared(packets: u64, payload: usize, batched: bool) -> std::io::Result<Run> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -202,7 +204,7 @@ fn driver_shared(packets: u64, payload: usize) -> std::io::Result<Run> {
     let cpu0 = cpu_time();
     let start = Instant::now();
     let (n, last, queue_drops) = runtime.block_on(async move {
-        let rx = tokio::spawn(receive_side(sb, aa, packets));
+        let rx = tokio::spawn(receive_side(sb, aa, packets, batched));
         send_side(sa, ab, packets, payload).await?;
         rx.await.map_err(std::io::Error::other)?
     })?;
@@ -217,7 +219,7 @@ fn driver_shared(packets: u64, payload: usize) -> std::io::Result<Run> {
 
 /// Each side on its own current-thread runtime in its own thread (thread per socket, as the
 /// raw benchmark has a thread per socket).
-fn driver_per_thread(packets: u64, payload: usize) -> std::io::Result<Run> {
+fn driver_per_thread(packets: u64, payload: usize, batched: bool) -> std::io::Result<Run> {
     let (sa, sb) = sockets()?;
     let (aa, ab) = (sa.local_addr()?, sb.local_addr()?);
     let drops0 = rcvbuf_errors();
@@ -227,7 +229,7 @@ fn driver_per_thread(packets: u64, payload: usize) -> std::io::Result<Run> {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?
-            .block_on(receive_side(sb, aa, packets))
+            .block_on(receive_side(sb, aa, packets, batched))
     });
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -267,44 +269,53 @@ fn main() -> std::io::Result<()> {
             r.queue_drops,
         );
     };
-    let mut pps: [Vec<f64>; 3] = Default::default();
-    let mut per_cpu: [Vec<f64>; 3] = Default::default();
+    // Modes: (label, threads-per-side, batched receive). Batched receive needs the
+    // `quinn-udp` feature.
+    let mut modes = vec![
+        ("driver, current-thread rt per side", true, false),
+        ("driver, multi-thread rt (2 workers)", false, false),
+    ];
+    if cfg!(feature = "quinn-udp") {
+        modes.push(("driver + recvmmsg, rt per side", true, true));
+        modes.push(("driver + recvmmsg, multi-thread rt", false, true));
+    }
+    let mut pps = vec![Vec::new(); modes.len() + 1];
+    let mut per_cpu = vec![Vec::new(); modes.len() + 1];
     for round in 1..=rounds {
         println!("round {round}");
         let r = raw(packets, payload)?;
         show("raw std sockets, 2 threads", &r, &r);
-        let d1 = driver_per_thread(packets, payload)?;
-        show("driver, current-thread rt per side", &d1, &r);
-        let d2 = driver_shared(packets, payload)?;
-        show("driver, multi-thread rt (2 workers)", &d2, &r);
-        for (i, run) in [&r, &d1, &d2].into_iter().enumerate() {
-            pps[i].push(run.pps());
-            per_cpu[i].push(run.per_cpu());
+        pps[0].push(r.pps());
+        per_cpu[0].push(r.per_cpu());
+        for (i, &(label, per_thread, batched)) in modes.iter().enumerate() {
+            let d = if per_thread {
+                driver_per_thread(packets, payload, batched)?
+            } else {
+                driver_shared(packets, payload, batched)?
+            };
+            show(label, &d, &r);
+            pps[i + 1].push(d.pps());
+            per_cpu[i + 1].push(d.per_cpu());
         }
     }
-    let median = |v: &mut Vec<f64>| {
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
         v.sort_by(f64::total_cmp);
         v.get(v.len() / 2).copied().unwrap_or(0.0)
     };
-    let best = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
-    for (what, runs) in [("pps", &mut pps), ("pkt/CPU-s", &mut per_cpu)] {
-        let b = [best(&runs[0]), best(&runs[1]), best(&runs[2])];
-        let m = [
-            median(&mut runs[0]),
-            median(&mut runs[1]),
-            median(&mut runs[2]),
-        ];
-        for (label, v) in [("best", b), ("median", m)] {
-            println!(
-                "{label} of {rounds} ({what}): raw {:.0}; driver per-thread {:.0} = {:.0}%; \
-                 driver multi-thread {:.0} = {:.0}%",
-                v[0],
-                v[1],
-                100.0 * v[1] / v[0],
-                v[2],
-                100.0 * v[2] / v[0]
-            );
-        }
+    println!("median of {rounds} rounds (pps, pkt/CPU-s, each as % of raw):");
+    let (raw_pps, raw_cpu) = (median(&pps[0]), median(&per_cpu[0]));
+    println!(
+        "  {:<36} {raw_pps:>8.0} pps        {raw_cpu:>8.0} pkt/CPU-s",
+        "raw std sockets"
+    );
+    for (i, (label, _, _)) in modes.iter().enumerate() {
+        let (p, c) = (median(&pps[i + 1]), median(&per_cpu[i + 1]));
+        println!(
+            "  {label:<36} {p:>8.0} pps {:>4.0}%  {c:>8.0} pkt/CPU-s {:>4.0}%",
+            100.0 * p / raw_pps,
+            100.0 * c / raw_cpu
+        );
     }
     Ok(())
 }

@@ -80,6 +80,10 @@ pub struct DriverConfig {
     pub command_queue: usize,
     /// Datagrams read per wakeup before timers and commands get a turn.
     pub recv_batch: usize,
+    /// Read with `recvmmsg` (and GRO where the kernel offers it) through the `quinn-udp`
+    /// crate, 32 datagrams per system call. Needs the cargo feature `quinn-udp`; without it
+    /// (or if the socket refuses the options) plain `recv_from` is used.
+    pub batched_recv: bool,
 }
 
 impl Default for DriverConfig {
@@ -89,6 +93,7 @@ impl Default for DriverConfig {
             event_queue: 256,
             command_queue: 256,
             recv_batch: 64,
+            batched_recv: false,
         }
     }
 }
@@ -487,6 +492,7 @@ pub fn spawn(
         events: events.clone(),
         pool: pool.clone(),
         recv_batch: config.recv_batch.max(1),
+        batched_recv: config.batched_recv,
         send_buf: vec![0; DATAGRAM_BUF],
     };
     let task = tokio::spawn(task.run());
@@ -529,6 +535,7 @@ struct Task {
     events: Arc<Queue<SessionEvent>>,
     pool: Arc<Queue<()>>,
     recv_batch: usize,
+    batched_recv: bool,
     send_buf: Vec<u8>,
 }
 
@@ -542,6 +549,11 @@ impl Task {
         let sleep = tokio::time::sleep_until(far());
         tokio::pin!(sleep);
         let mut armed: Option<Instant> = None;
+        let mut batch = self
+            .batched_recv
+            .then(|| batch::BatchRecv::new(&self.socket))
+            .flatten();
+        let batched = batch.is_some();
         loop {
             let deadline = self.session.poll_timeout();
             if deadline != armed {
@@ -572,13 +584,19 @@ impl Task {
                         break;
                     }
                 },
-                r = self.socket.recv_from(&mut rtp_buf) => {
+                r = self.socket.recv_from(&mut rtp_buf), if !batched => {
                     self.on_recv(r, &mut rtp_buf, false);
                     for _ in 1..self.recv_batch {
                         match self.socket.try_recv_from(&mut rtp_buf) {
                             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                             r => self.on_recv(r, &mut rtp_buf, false),
                         }
+                    }
+                }
+                r = self.socket.readable(), if batched => {
+                    match r {
+                        Ok(()) => self.recv_batched(&mut batch),
+                        Err(_) => bump(&self.counters.recv_errors),
                     }
                 }
                 r = async { match rtcp_socket { Some(s) => s.recv_from(&mut rtcp_buf).await, None => std::future::pending().await } }, if has_rtcp => {
@@ -595,6 +613,34 @@ impl Task {
             }
         }
         self.finish().await;
+    }
+
+    /// Drains the socket with `recvmmsg` (up to `recv_batch` datagrams).
+    fn recv_batched(&mut self, batch: &mut Option<batch::BatchRecv>) {
+        let Some(batch) = batch.as_mut() else {
+            return;
+        };
+        let mut got = 0;
+        while got < self.recv_batch {
+            let n = match batch.recv(&self.socket) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    bump(&self.counters.recv_errors);
+                    break;
+                }
+            };
+            for i in 0..n {
+                let (from, stride, buf) = batch.get(i);
+                for datagram in buf.chunks_mut(stride.max(1)) {
+                    self.on_datagram(from, datagram, false);
+                    got += 1;
+                }
+            }
+            if n == 0 {
+                break;
+            }
+        }
     }
 
     async fn finish(&mut self) {
@@ -677,10 +723,15 @@ impl Task {
                 return;
             }
         };
+        if let Some(datagram) = buf.get_mut(..len) {
+            self.on_datagram(from, datagram, rtcp_port);
+        }
+    }
+
+    /// One datagram read from a socket (`rtcp_port`: the separate RTCP socket).
+    fn on_datagram(&mut self, from: SocketAddr, datagram: &mut [u8], rtcp_port: bool) {
         bump(&self.counters.datagrams_in);
-        let Some(datagram) = buf.get_mut(..len) else {
-            return;
-        };
+        let len = datagram.len();
         let kind = if rtcp_port || is_rtcp(datagram) {
             TransmitKind::Rtcp
         } else {
@@ -745,6 +796,87 @@ impl Task {
         match socket.send_to(bytes, dest).await {
             Ok(_) => bump(&self.counters.datagrams_out),
             Err(_) => bump(&self.counters.send_errors),
+        }
+    }
+}
+
+#[cfg(feature = "quinn-udp")]
+mod batch {
+    //! Batched receive through `quinn-udp` (`recvmmsg`, GRO): safe code over its unsafe core.
+
+    use std::io::{self, IoSliceMut};
+    use std::net::SocketAddr;
+
+    use quinn_udp::{RecvMeta, UdpSocketState, BATCH_SIZE};
+    use tokio::io::Interest;
+    use tokio::net::UdpSocket;
+
+    /// Buffers and metadata for one `recvmmsg` call.
+    pub(super) struct BatchRecv {
+        state: UdpSocketState,
+        bufs: Vec<Vec<u8>>,
+        meta: Vec<RecvMeta>,
+    }
+
+    impl BatchRecv {
+        /// Sets the socket up (GRO, ECN, packet info); `None` if it refuses.
+        pub(super) fn new(socket: &UdpSocket) -> Option<Self> {
+            let state = UdpSocketState::new(socket.into()).ok()?;
+            // With GRO one buffer may hold several datagrams of one flow.
+            let size = (state.gro_segments().max(1) * 1500).max(super::DATAGRAM_BUF);
+            Some(Self {
+                state,
+                bufs: (0..BATCH_SIZE).map(|_| vec![0u8; size]).collect(),
+                meta: vec![RecvMeta::default(); BATCH_SIZE],
+            })
+        }
+
+        /// One `recvmmsg`; the number of buffers filled (`WouldBlock` when none).
+        pub(super) fn recv(&mut self, socket: &UdpSocket) -> io::Result<usize> {
+            let mut bufs = self.bufs.iter_mut();
+            let mut iovs: [IoSliceMut<'_>; BATCH_SIZE] = std::array::from_fn(|_| {
+                IoSliceMut::new(bufs.next().map_or(&mut [][..], |b| &mut b[..]))
+            });
+            let state = &self.state;
+            let meta = &mut self.meta;
+            socket.try_io(Interest::READABLE, || {
+                state.recv(socket.into(), &mut iovs, meta)
+            })
+        }
+
+        /// Buffer `i` of the last call: sender, datagram stride (GRO) and the bytes.
+        pub(super) fn get(&mut self, i: usize) -> (SocketAddr, usize, &mut [u8]) {
+            let meta = self.meta.get(i).copied().unwrap_or_default();
+            let buf = self
+                .bufs
+                .get_mut(i)
+                .and_then(|b| b.get_mut(..meta.len))
+                .unwrap_or_default();
+            (meta.addr, meta.stride, buf)
+        }
+    }
+}
+
+#[cfg(not(feature = "quinn-udp"))]
+mod batch {
+    //! Without the `quinn-udp` feature there is no batched receive.
+
+    use tokio::net::UdpSocket;
+
+    /// Never constructed.
+    pub(super) enum BatchRecv {}
+
+    impl BatchRecv {
+        pub(super) fn new(_: &UdpSocket) -> Option<Self> {
+            None
+        }
+
+        pub(super) fn recv(&mut self, _: &UdpSocket) -> std::io::Result<usize> {
+            match *self {}
+        }
+
+        pub(super) fn get(&mut self, _: usize) -> (std::net::SocketAddr, usize, &mut [u8]) {
+            match *self {}
         }
     }
 }

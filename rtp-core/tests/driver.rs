@@ -137,3 +137,31 @@ async fn a_slow_media_layer_loses_the_oldest_packets_visibly() {
     // The four newest remain.
     assert_eq!(first.seq.0.wrapping_add(4), next_seq.0);
 }
+
+/// The recvmmsg path (feature `quinn-udp`) delivers the same packets.
+#[cfg(feature = "quinn-udp")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_receive_delivers_everything() {
+    let config = DriverConfig {
+        batched_recv: true,
+        ..DriverConfig::default()
+    };
+    let (a, mut b) = pair(config).await;
+    for i in 0..50u32 {
+        a.handle
+            .send_rtp(0, RtpTimestamp(i * 160), false, &[i as u8; 40])
+            .await
+            .unwrap();
+    }
+    for want in 1..50u32 {
+        let p = tokio::time::timeout(Duration::from_secs(2), b.media.recv())
+            .await
+            .expect("media in time")
+            .expect("driver alive");
+        assert_eq!(p.payload, vec![want as u8; 40]);
+    }
+    let s = b.handle.stats().await.unwrap();
+    assert!(s.driver.datagrams_in >= 50);
+    assert_eq!(s.session.probation_discarded, 1);
+    assert_eq!(s.session.rtp_delivered, 49);
+}
