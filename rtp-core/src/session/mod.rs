@@ -582,12 +582,16 @@ impl RtpSession {
         let mut next = self.timer.tn;
         if self.transport_up {
             if let Some(last) = self.last_rx {
-                next = next.min(last + self.config.transport_timeout);
+                if let Some(at) = last.checked_add(self.config.transport_timeout) {
+                    next = next.min(at);
+                }
             }
         }
         let timeout = self.source_timeout();
         for source in self.sources.values() {
-            next = next.min(source.last_activity + timeout);
+            if let Some(at) = source.last_activity.checked_add(timeout) {
+                next = next.min(at);
+            }
         }
         Some(next)
     }
@@ -601,7 +605,7 @@ impl RtpSession {
             self.timer.avg_rtcp_size,
             false,
         );
-        td * self.config.source_timeout_intervals
+        td.saturating_mul(self.config.source_timeout_intervals)
     }
 
     /// Members as the interval counts them: us, plus validated sources and sources heard
