@@ -35,14 +35,18 @@
 //! the driver protects each datagram before sending and unprotects each one before
 //! `handle_packet`.
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::net::UdpSocket;
-use tokio::sync::{mpsc, oneshot, Notify};
+
+mod batch;
+mod queue;
+
+use queue::Queue;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::rtcp::is_rtcp;
@@ -197,106 +201,6 @@ struct AtomicCounters {
 
 fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
-}
-
-/// A bounded queue that evicts instead of blocking the network task.
-#[derive(Debug)]
-struct Queue<T> {
-    state: Mutex<QueueState<T>>,
-    notify: Notify,
-}
-
-#[derive(Debug)]
-struct QueueState<T> {
-    items: VecDeque<T>,
-    capacity: usize,
-    dropped: u64,
-    closed: bool,
-    /// Spare buffers handed back by the consumer.
-    spare: Vec<Vec<u8>>,
-}
-
-impl<T> Queue<T> {
-    fn new(capacity: usize) -> Self {
-        let capacity = capacity.max(1);
-        Self {
-            state: Mutex::new(QueueState {
-                items: VecDeque::with_capacity(capacity),
-                capacity,
-                dropped: 0,
-                closed: false,
-                spare: Vec::new(),
-            }),
-            notify: Notify::new(),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, QueueState<T>> {
-        // A panic while holding this lock cannot leave the queue inconsistent: recover.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Pushes `item`; when full, evicts the oldest item for which `evictable` holds (or drops
-    /// `item` itself if it is evictable and none is, or grows if neither is). Returns what
-    /// was evicted.
-    fn push(&self, item: T, evictable: impl Fn(&T) -> bool) -> Option<T> {
-        let mut state = self.lock();
-        let mut evicted = None;
-        if state.items.len() >= state.capacity {
-            if let Some(i) = state.items.iter().position(&evictable) {
-                evicted = state.items.remove(i);
-                state.dropped += 1;
-            } else if evictable(&item) {
-                state.dropped += 1;
-                return Some(item);
-            }
-        }
-        state.items.push_back(item);
-        drop(state);
-        self.notify.notify_one();
-        evicted
-    }
-
-    fn close(&self) {
-        self.lock().closed = true;
-        self.notify.notify_waiters();
-        self.notify.notify_one();
-    }
-
-    fn try_pop(&self) -> Option<T> {
-        self.lock().items.pop_front()
-    }
-
-    async fn pop(&self) -> Option<T> {
-        loop {
-            {
-                let mut state = self.lock();
-                if let Some(item) = state.items.pop_front() {
-                    return Some(item);
-                }
-                if state.closed {
-                    return None;
-                }
-            }
-            self.notify.notified().await;
-        }
-    }
-
-    fn take_spare(&self) -> Option<Vec<u8>> {
-        self.lock().spare.pop()
-    }
-
-    fn give_spare(&self, mut buf: Vec<u8>) {
-        let mut state = self.lock();
-        if state.spare.len() < state.capacity {
-            buf.clear();
-            state.spare.push(buf);
-        }
-    }
-
-    fn dropped(&self) -> u64 {
-        self.lock().dropped
-    }
 }
 
 enum Command {
@@ -803,87 +707,6 @@ impl Task {
         match socket.send_to(bytes, dest).await {
             Ok(_) => bump(&self.counters.datagrams_out),
             Err(_) => bump(&self.counters.send_errors),
-        }
-    }
-}
-
-#[cfg(feature = "quinn-udp")]
-mod batch {
-    //! Batched receive through `quinn-udp` (`recvmmsg`, GRO): safe code over its unsafe core.
-
-    use std::io::{self, IoSliceMut};
-    use std::net::SocketAddr;
-
-    use quinn_udp::{RecvMeta, UdpSocketState, BATCH_SIZE};
-    use tokio::io::Interest;
-    use tokio::net::UdpSocket;
-
-    /// Buffers and metadata for one `recvmmsg` call.
-    pub(super) struct BatchRecv {
-        state: UdpSocketState,
-        bufs: Vec<Vec<u8>>,
-        meta: Vec<RecvMeta>,
-    }
-
-    impl BatchRecv {
-        /// Sets the socket up (GRO, ECN, packet info); `None` if it refuses.
-        pub(super) fn new(socket: &UdpSocket) -> Option<Self> {
-            let state = UdpSocketState::new(socket.into()).ok()?;
-            // With GRO one buffer may hold several datagrams of one flow.
-            let size = (state.gro_segments().max(1) * 1500).max(super::DATAGRAM_BUF);
-            Some(Self {
-                state,
-                bufs: (0..BATCH_SIZE).map(|_| vec![0u8; size]).collect(),
-                meta: vec![RecvMeta::default(); BATCH_SIZE],
-            })
-        }
-
-        /// One `recvmmsg`; the number of buffers filled (`WouldBlock` when none).
-        pub(super) fn recv(&mut self, socket: &UdpSocket) -> io::Result<usize> {
-            let mut bufs = self.bufs.iter_mut();
-            let mut iovs: [IoSliceMut<'_>; BATCH_SIZE] = std::array::from_fn(|_| {
-                IoSliceMut::new(bufs.next().map_or(&mut [][..], |b| &mut b[..]))
-            });
-            let state = &self.state;
-            let meta = &mut self.meta;
-            socket.try_io(Interest::READABLE, || {
-                state.recv(socket.into(), &mut iovs, meta)
-            })
-        }
-
-        /// Buffer `i` of the last call: sender, datagram stride (GRO) and the bytes.
-        pub(super) fn get(&mut self, i: usize) -> (SocketAddr, usize, &mut [u8]) {
-            let meta = self.meta.get(i).copied().unwrap_or_default();
-            let buf = self
-                .bufs
-                .get_mut(i)
-                .and_then(|b| b.get_mut(..meta.len))
-                .unwrap_or_default();
-            (meta.addr, meta.stride, buf)
-        }
-    }
-}
-
-#[cfg(not(feature = "quinn-udp"))]
-mod batch {
-    //! Without the `quinn-udp` feature there is no batched receive.
-
-    use tokio::net::UdpSocket;
-
-    /// Never constructed.
-    pub(super) enum BatchRecv {}
-
-    impl BatchRecv {
-        pub(super) fn new(_: &UdpSocket) -> Option<Self> {
-            None
-        }
-
-        pub(super) fn recv(&mut self, _: &UdpSocket) -> std::io::Result<usize> {
-            match *self {}
-        }
-
-        pub(super) fn get(&mut self, _: usize) -> (std::net::SocketAddr, usize, &mut [u8]) {
-            match *self {}
         }
     }
 }
