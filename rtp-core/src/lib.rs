@@ -16,17 +16,26 @@
 //! - [`srtp`]: SRTP/SRTCP (RFC 3711) with AES-CM/HMAC-SHA1 and AES-GCM (RFC 7714), in place
 //!   and without allocating per packet, keyed from SDES `a=crypto` lines (RFC 4568).
 //!
+//! - [`session::RtpSession`]: a sans-IO RTP session (time passed in, datagrams in and out):
+//!   source validation and receive statistics, RTCP scheduling and reports, SSRC collisions,
+//!   symmetric-RTP latching, bandwidth estimation.
+//! - `driver` (cargo feature `driver`, on by default): the tokio UDP task that runs sessions
+//!   on real sockets.
+//!
 //! Every parser returns [`PacketError`] on malformed input and never panics; the `fuzz`
 //! crate beside this one runs them on arbitrary bytes.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "driver")]
+pub mod driver;
 mod dtmf_event;
 mod error;
 mod extension;
 pub mod rtcp;
 mod rtp;
 mod seq;
+pub mod session;
 pub mod srtp;
 
 pub use dtmf_event::{

@@ -124,6 +124,7 @@ pub struct SeqTracker {
     base_seq: u16,
     bad_seq: Option<u16>,
     probation: u8,
+    min_sequential: u8,
     received: u64,
 }
 
@@ -144,8 +145,22 @@ impl SeqTracker {
             base_seq: seq.0,
             bad_seq: None,
             probation: Self::MIN_SEQUENTIAL - 1,
+            min_sequential: Self::MIN_SEQUENTIAL,
             received: 0,
         }
+    }
+
+    /// State for a new source that must send `min_sequential` packets in sequence (this first
+    /// one included) before it is valid. 0 and 1 make the source valid at once, with `seq`
+    /// counted as received; [`new`](Self::new) is `with_probation(seq, MIN_SEQUENTIAL)`.
+    pub const fn with_probation(seq: SeqNo, min_sequential: u8) -> Self {
+        if min_sequential <= 1 {
+            return Self::new_validated(seq);
+        }
+        let mut s = Self::new(seq);
+        s.probation = min_sequential - 1;
+        s.min_sequential = min_sequential;
+        s
     }
 
     /// State for a source already known to be valid (signalled, or after SRTP authentication),
@@ -183,7 +198,7 @@ impl SeqTracker {
                     return SeqUpdate::InOrder(self.extended_max());
                 }
             } else {
-                self.probation = Self::MIN_SEQUENTIAL - 1;
+                self.probation = self.min_sequential - 1;
                 self.max_seq = seq;
             }
             return SeqUpdate::Probation;
@@ -315,6 +330,18 @@ mod tests {
         assert_eq!(t.update(SeqNo(1004)), SeqUpdate::Late(Some(1004)));
         assert_eq!((t.received(), t.expected()), (5, 5));
         assert_eq!(t.cumulative_lost(), 0);
+    }
+
+    #[test]
+    fn configurable_probation() {
+        let mut t = SeqTracker::with_probation(SeqNo(10), 4);
+        assert_eq!(t.update(SeqNo(11)), SeqUpdate::Probation);
+        assert_eq!(t.update(SeqNo(13)), SeqUpdate::Probation);
+        assert_eq!(t.update(SeqNo(14)), SeqUpdate::Probation);
+        assert_eq!(t.update(SeqNo(15)), SeqUpdate::Probation);
+        assert_eq!(t.update(SeqNo(16)), SeqUpdate::InOrder(16));
+        assert_eq!(SeqTracker::with_probation(SeqNo(5), 1).received(), 1);
+        assert!(SeqTracker::with_probation(SeqNo(5), 0).is_valid());
     }
 
     #[test]

@@ -1,0 +1,119 @@
+//! A counting global allocator proves that a session in steady state (sending and receiving
+//! RTP, RTCP reports both ways, timers, events) allocates nothing.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use rtp_core::session::{RandomSource, Received, RtpSession, SessionConfig};
+use rtp_core::RtpTimestamp;
+
+struct Counting;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: defers to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn random(mut x: u32) -> Box<dyn RandomSource> {
+    Box::new(move || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x
+    })
+}
+
+/// Runs 20 ms of a call: both send a packet, each receives the other's, timers and RTCP.
+fn tick(
+    now: Instant,
+    sessions: &mut [RtpSession; 2],
+    addrs: [SocketAddr; 2],
+    bufs: &mut [Vec<u8>; 2],
+    rtcp: &mut [u8],
+    ts: u32,
+) -> usize {
+    let payload = [0xD5u8; 160];
+    let mut delivered = 0;
+    for i in 0..2 {
+        let j = 1 - i;
+        let len =
+            match sessions[i].send_rtp(now, 0, RtpTimestamp(ts), false, &payload, &mut bufs[i]) {
+                Ok(t) => t.contents.len(),
+                Err(_) => 0,
+            };
+        if let Ok(Some(Received::Rtp(_))) =
+            sessions[j].handle_packet(now, addrs[i], &bufs[i][..len])
+        {
+            delivered += 1;
+        }
+        if sessions[i].poll_timeout().is_some_and(|t| t <= now) {
+            sessions[i].handle_timeout(now);
+        }
+        while let Some(len) = sessions[i].poll_transmit(now).map(|t| {
+            rtcp[..t.contents.len()].copy_from_slice(t.contents);
+            t.contents.len()
+        }) {
+            let _ = sessions[j].handle_packet(now, addrs[i], &rtcp[..len]);
+        }
+        while sessions[i].poll_event().is_some() {}
+    }
+    delivered
+}
+
+#[test]
+fn steady_state_sessions_do_not_allocate() {
+    let t0 = Instant::now();
+    let addrs = [
+        SocketAddr::from(([127, 0, 0, 1], 5000)),
+        SocketAddr::from(([127, 0, 0, 1], 6000)),
+    ];
+    let mk = |remote, seed| {
+        let mut c = SessionConfig::new("alloc@test", &[(0, 8000)]);
+        c.remote_rtp = Some(remote);
+        RtpSession::new(c, t0, random(seed)).unwrap()
+    };
+    let mut sessions = [mk(addrs[1], 7), mk(addrs[0], 9)];
+    let mut bufs = [vec![0u8; 1500], vec![0u8; 1500]];
+    let mut rtcp = vec![0u8; 1500];
+    let step = Duration::from_millis(20);
+    // Warm up: probation, source creation, first reports and events.
+    let mut now = t0;
+    let mut ts = 0u32;
+    for _ in 0..1000 {
+        tick(now, &mut sessions, addrs, &mut bufs, &mut rtcp, ts);
+        now += step;
+        ts = ts.wrapping_add(160);
+    }
+    let before = ALLOCS.load(Ordering::SeqCst);
+    let mut delivered = 0;
+    // 5 minutes of call: 15000 packets each way and about 60 reports each way.
+    for _ in 0..15_000 {
+        delivered += tick(now, &mut sessions, addrs, &mut bufs, &mut rtcp, ts);
+        now += step;
+        ts = ts.wrapping_add(160);
+    }
+    let allocs = ALLOCS.load(Ordering::SeqCst) - before;
+    assert_eq!(delivered, 30_000);
+    assert!(sessions[0].stats().rtcp_sent > 50);
+    assert_eq!(allocs, 0, "{allocs} allocations in steady state");
+}
