@@ -7,7 +7,7 @@
 //! run in `f32`. The plan for a pair (see [`Resampler::stages`]) puts the sharp filter at the
 //! lowest rate it can run at:
 //!
-//! * downsampling by two or more first halves the rate with cheap half-band stages (whose
+//! * downsampling by 2.5 or more first halves the rate with cheap half-band stages (whose
 //!   zero taps are skipped), then one sharp stage makes the final conversion;
 //! * upsampling by four or more first doubles the rate with the sharp stage, then a cheap
 //!   wide-transition stage makes the rest;
@@ -16,10 +16,15 @@
 //! Stages whose `L` is small run as "block" kernels: the history is split into `M` streams so
 //! that, for each phase, the outputs of 32 consecutive cycles are one contiguous
 //! multiply-accumulate (`acc[i] += c * x[t + i]`), which the compiler vectorises with baseline
-//! SSE2. Stages with many phases (the 44.1 kHz ratios: 147, 160, 441 phases) run as "dot"
-//! kernels: one contiguous dot product per output over a history buffer. Either way each output
-//! is computed by the same arithmetic in the same order whatever the chunking, so processing a
-//! stream in 10 ms frames, 20 ms frames, odd sizes or one call gives bit-identical output.
+//! SSE2. Stages with many phases (the 44.1 kHz ratios: 147, 160, 320, 441 phases) run as
+//! "group" kernels: 16 consecutive outputs share one window of a contiguous history and their
+//! coefficients are stored interleaved, so each window position is one broadcast sample times a
+//! row of 16 coefficients. Either way each output is computed by the same arithmetic in the same
+//! order whatever the chunking, so processing a stream (of finite samples) in 10 ms frames,
+//! 20 ms frames, odd sizes or one call gives bit-identical output.
+//!
+//! Half-band stages also run before the sharp stage for 44.1 kHz -> 8/16 kHz, and the cheap
+//! stages are designed for 110 dB so that they never limit the result.
 //!
 //! # Quality
 //!
@@ -333,74 +338,138 @@ impl BlockFilter {
     }
 }
 
-/// A stage with many phases: one contiguous history, one dot product per output.
-struct DotFilter {
-    l: usize,
-    m: usize,
-    off: Vec<usize>,
-    /// Taps per phase, a multiple of 16.
+/// Consecutive outputs computed together by the group kernel.
+const LANES: usize = 16;
+
+/// Up to [`LANES`] consecutive phases of a [`GroupFilter`] and the input window they share.
+#[derive(Debug, Clone, Copy)]
+struct Group {
+    /// First phase.
+    p0: usize,
+    /// Number of phases (outputs).
+    n: usize,
+    /// Window start relative to the cycle's first input `c M` (may be negative).
+    lo: isize,
+    /// Window length.
     taps: usize,
-    /// `l * taps` coefficients; phase `p`'s are reversed so that they pair with the history
-    /// window `[b - taps + 1, b]` in increasing order.
-    coefs: Vec<f32>,
+    /// Offset of the `taps x LANES` coefficients (lane-minor) in the table.
+    at: usize,
 }
 
-const DOT_LANES: usize = 16;
+/// A stage with many phases (the 44.1 kHz ratios): one contiguous history. Each group of up to
+/// 16 consecutive outputs reads one window of the history; their coefficients are stored
+/// interleaved, so the group is one multiply-accumulate of a broadcast input sample with a row
+/// of 16 coefficients per window position (`acc[k] += c[t][k] * x[t]`), and each output is a
+/// sequential sum over the window, whether computed in its group or alone.
+struct GroupFilter {
+    l: usize,
+    m: usize,
+    groups: Vec<Group>,
+    /// Group of each phase.
+    group_of: Vec<usize>,
+    coefs: Vec<f32>,
+    /// Samples kept before the cycle start: `-min(lo)`.
+    history: usize,
+}
 
-impl DotFilter {
+impl GroupFilter {
     fn new(t: &PhaseTable) -> Self {
-        let span = t
-            .phases
-            .iter()
-            .map(|(first, c)| first + c.len())
-            .max()
-            .unwrap_or(1);
-        let taps = span.div_ceil(DOT_LANES).max(1) * DOT_LANES;
-        let mut coefs = vec![0.0f32; t.l * taps];
-        for (p, (first, c)) in t.phases.iter().enumerate() {
-            let row = &mut coefs[p * taps..(p + 1) * taps];
-            for (k, &v) in c.iter().enumerate() {
-                row[taps - 1 - (first + k)] = v as f32;
+        let (l, m) = (t.l, t.m);
+        let mut groups = Vec::new();
+        let mut group_of = Vec::with_capacity(l);
+        let mut coefs = Vec::new();
+        for p0 in (0..l).step_by(LANES) {
+            let n = LANES.min(l - p0);
+            // Input positions (relative to c M) each phase reads: off_p - u.
+            let span = |p: usize| {
+                let (first, c) = &t.phases[p];
+                let newest = t.off[p] as isize - *first as isize;
+                (newest - c.len().max(1) as isize + 1, newest)
+            };
+            let lo = (p0..p0 + n).map(|p| span(p).0).min().unwrap_or(0);
+            let hi = (p0..p0 + n).map(|p| span(p).1).max().unwrap_or(0);
+            let taps = (hi - lo + 1) as usize;
+            let taps = taps + taps % 2; // the kernel takes window positions in pairs
+            let at = coefs.len();
+            coefs.resize(at + taps * LANES, 0.0);
+            for k in 0..n {
+                let p = p0 + k;
+                let (first, c) = &t.phases[p];
+                for (i, &v) in c.iter().enumerate() {
+                    let pos = t.off[p] as isize - (first + i) as isize;
+                    coefs[at + (pos - lo) as usize * LANES + k] = v as f32;
+                }
+                group_of.push(groups.len());
             }
+            groups.push(Group {
+                p0,
+                n,
+                lo,
+                taps,
+                at,
+            });
         }
+        let history = groups.iter().map(|g| -g.lo).max().unwrap_or(0).max(0) as usize;
         Self {
-            l: t.l,
-            m: t.m,
-            off: t.off.clone(),
-            taps,
+            l,
+            m,
+            groups,
+            group_of,
             coefs,
+            history,
         }
+    }
+
+    /// Multiply-accumulates per output, on average (padding lanes included).
+    fn macs_per_output(&self) -> f64 {
+        let total: usize = self.groups.iter().map(|g| g.taps * LANES).sum();
+        total as f64 / self.l as f64
     }
 }
 
 enum Filter {
     Block(BlockFilter),
-    Dot(DotFilter),
+    Group(GroupFilter),
 }
 
 impl Filter {
     fn lm(&self) -> (usize, usize) {
         match self {
             Self::Block(f) => (f.l, f.m),
-            Self::Dot(f) => (f.l, f.m),
+            Self::Group(f) => (f.l, f.m),
         }
     }
 }
 
-/// The dot product of the dot kernel: 16 lanes, then a fixed sequential reduction.
+/// All outputs of a group: `acc[k] += c[t][k] * x[t]`, even and odd `t` in two accumulators
+/// (eight independent chains of SSE adds), summed at the end.
 #[inline(always)]
-fn dot(x: &[f32], c: &[f32]) -> f32 {
-    let mut acc = [0.0f32; DOT_LANES];
-    for (xs, cs) in x.chunks_exact(DOT_LANES).zip(c.chunks_exact(DOT_LANES)) {
-        for ((a, &xv), &cv) in acc.iter_mut().zip(xs).zip(cs) {
-            *a += xv * cv;
+fn group_kernel(c: &[f32], x: &[f32], out: &mut [f32]) {
+    let mut even = [0.0f32; LANES];
+    let mut odd = [0.0f32; LANES];
+    for (rows, xs) in c.chunks_exact(2 * LANES).zip(x.chunks_exact(2)) {
+        let (r0, r1) = rows.split_at(LANES);
+        for (a, &cv) in even.iter_mut().zip(r0) {
+            *a += cv * xs[0];
+        }
+        for (a, &cv) in odd.iter_mut().zip(r1) {
+            *a += cv * xs[1];
         }
     }
-    let mut s = 0.0f32;
-    for a in acc {
-        s += a;
+    for ((o, &e), &d) in out.iter_mut().zip(&even).zip(&odd) {
+        *o = e + d;
     }
-    s
+}
+
+/// Lane `k` of [`group_kernel`] alone, with the same arithmetic.
+#[inline(always)]
+fn group_lane(c: &[f32], x: &[f32], k: usize) -> f32 {
+    let (mut even, mut odd) = (0.0f32, 0.0f32);
+    for (rows, xs) in c.chunks_exact(2 * LANES).zip(x.chunks_exact(2)) {
+        even += rows[k] * xs[0];
+        odd += rows[LANES + k] * xs[1];
+    }
+    even + odd
 }
 
 /// Outputs `out[i * l + (p - p0)]` for cycles `c .. c + B` and phases `p0 .. p1`. Each output
@@ -445,10 +514,10 @@ fn available(n: u64, l: usize, m: usize) -> u64 {
 
 /// History and counters of one stage for one channel.
 struct StageState {
-    /// Block: `M` streams of `cap` cycles. Dot: one stream of `cap` samples.
+    /// Block: `M` streams of `cap` cycles. Group: one stream of `cap` samples.
     buf: Box<[f32]>,
     cap: usize,
-    /// Block: cycle index of `buf[r * cap]`. Dot: input index of `buf[0]`.
+    /// Block: cycle index of `buf[r * cap]`. Group: input index of `buf[0]`.
     start: i64,
     /// Inputs received.
     n_in: u64,
@@ -466,7 +535,9 @@ impl StageState {
                 let cap = f.history + max_push.div_ceil(f.m) + 4;
                 (f.m, f.history, cap)
             }
-            Filter::Dot(f) => (1, f.taps, f.taps + max_push + f.m + 4),
+            // A group's window may reach up to M samples past the newest input (with zero
+            // coefficients for the outputs already due), hence the extra M.
+            Filter::Group(f) => (1, f.history, f.history + max_push + 3 * f.m + 16),
         };
         let mut s = Self {
             buf: vec![0.0; streams * cap].into_boxed_slice(),
@@ -506,15 +577,13 @@ impl StageState {
                 }
                 self.start += drop as i64;
             }
-            Filter::Dot(f) => {
+            Filter::Group(f) => {
                 let end = self.n_in as i64;
-                if (end - self.start) as usize + incoming < self.cap {
+                if (end - self.start) as usize + incoming + f.m < self.cap {
                     return;
                 }
-                let c = self.next_out / f.l as u64;
-                let p = (self.next_out % f.l as u64) as usize;
-                let base = (c * f.m as u64) as i64 + f.off[p] as i64;
-                let keep = (base - f.taps as i64 + 1).min(end);
+                let c = (self.next_out / f.l as u64) as i64;
+                let keep = (c * f.m as i64 - f.history as i64).min(end);
                 let drop = (keep - self.start).max(0) as usize;
                 let used = (end - self.start) as usize;
                 self.buf.copy_within(drop..used, 0);
@@ -566,7 +635,7 @@ impl StageState {
                     self.buf[s * self.cap + pos + whole] = x;
                 }
             }
-            Filter::Dot(_) => {
+            Filter::Group(_) => {
                 let at = (self.n_in as i64 - self.start) as usize;
                 self.buf[at..at + src.len()].copy_from_slice(src);
             }
@@ -581,7 +650,7 @@ impl StageState {
         let n = (ready.min(out.len() as u64)) as usize;
         match filter {
             Filter::Block(f) => self.produce_block(f, &mut out[..n]),
-            Filter::Dot(f) => self.produce_dot(f, &mut out[..n]),
+            Filter::Group(f) => self.produce_group(f, &mut out[..n]),
         }
         n
     }
@@ -614,21 +683,25 @@ impl StageState {
         }
     }
 
-    fn produce_dot(&mut self, f: &DotFilter, out: &mut [f32]) {
-        let c = self.next_out / f.l as u64;
-        let mut p = (self.next_out % f.l as u64) as usize;
-        let mut cycle_base = (c * f.m as u64) as i64 - self.start;
-        for o in out.iter_mut() {
-            let from = (cycle_base + f.off[p] as i64) as usize + 1 - f.taps;
-            let x = &self.buf[from..from + f.taps];
-            *o = dot(x, &f.coefs[p * f.taps..(p + 1) * f.taps]);
-            p += 1;
-            if p == f.l {
-                p = 0;
-                cycle_base += f.m as i64;
-            }
+    fn produce_group(&mut self, f: &GroupFilter, out: &mut [f32]) {
+        let mut w = 0;
+        while w < out.len() {
+            let c = (self.next_out / f.l as u64) as i64;
+            let p = (self.next_out % f.l as u64) as usize;
+            let g = &f.groups[f.group_of[p]];
+            let from = (c * f.m as i64 + g.lo as i64 - self.start) as usize;
+            let x = &self.buf[from..from + g.taps];
+            let coefs = &f.coefs[g.at..g.at + g.taps * LANES];
+            let done = if p == g.p0 && out.len() - w >= g.n {
+                group_kernel(coefs, x, &mut out[w..w + g.n]);
+                g.n
+            } else {
+                out[w] = group_lane(coefs, x, p - g.p0);
+                1
+            };
+            w += done;
+            self.next_out += done as u64;
         }
-        self.next_out += out.len() as u64;
     }
 }
 
@@ -692,12 +765,12 @@ pub struct StageInfo {
     pub phases: usize,
     /// Downsampling factor `M`.
     pub decimation: usize,
-    /// Non-zero coefficients stored over all phases (block kernel) or taps per phase times
-    /// phases (dot kernel, padded).
+    /// Coefficients stored: non-zero ones over all phases (block kernel), or window length
+    /// times 16 lanes over all groups (group kernel, zero-padded).
     pub coefficients: usize,
     /// Multiply-accumulates per output sample, on average.
     pub macs_per_output: f64,
-    /// Whether the stage runs the block kernel (else the dot kernel).
+    /// Whether the stage runs the block kernel (else the group kernel).
     pub block_kernel: bool,
 }
 
@@ -786,9 +859,9 @@ impl Resampler {
                 let n = f.taps();
                 (Filter::Block(f), n, n as f64 / spec.l as f64)
             } else {
-                let f = DotFilter::new(&table);
-                let n = f.taps;
-                (Filter::Dot(f), n * spec.l, n as f64)
+                let f = GroupFilter::new(&table);
+                let (n, macs) = (f.coefs.len(), f.macs_per_output());
+                (Filter::Group(f), n, macs)
             };
             infos.push(StageInfo {
                 from: rate,
@@ -1328,7 +1401,7 @@ mod tests {
                         s.decimation,
                         s.coefficients,
                         s.macs_per_output,
-                        if s.block_kernel { "block" } else { "dot" }
+                        if s.block_kernel { "block" } else { "group" }
                     )
                 })
                 .collect();
