@@ -11,7 +11,7 @@
 //!   zero taps are skipped), then one sharp stage makes the final conversion;
 //! * upsampling by four or more first doubles the rate with the sharp stage, then a cheap
 //!   wide-transition stage makes the rest;
-//! * everything else (2x, 3x, 3/2, 44.1 kHz <-> 48 kHz, ...) is one sharp stage.
+//! * everything else (2x down, 2x and 3x up, 3/2, 44.1 kHz <-> 48 kHz, ...) is one sharp stage.
 //!
 //! Stages whose `L` is small run as "block" kernels: the history is split into `M` streams so
 //! that, for each phase, the outputs of 32 consecutive cycles are one contiguous
@@ -47,7 +47,7 @@
 //! `(k - latency) / to` seconds. The sharp stage's transition band (10% of the lower Nyquist
 //! frequency) sets it: about 32 input samples when upsampling (4.1-4.6 ms from 8 kHz, 2.0 ms
 //! from 16 kHz, 1.0 ms from 32 kHz, 0.7 ms from 44.1 kHz) and about 64 output samples when
-//! downsampling (8.1-9.3 ms to 8 kHz, 4.1-4.5 ms to 16 kHz, 2.0 ms to 32 kHz, 1.5 ms to
+//! downsampling (8.1-9.5 ms to 8 kHz, 4.1-4.6 ms to 16 kHz, 2.0 ms to 32 kHz, 1.5 ms to
 //! 44.1 kHz). [`resample_all`] removes it.
 //!
 //! # Frame counts
