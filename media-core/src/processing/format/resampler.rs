@@ -814,7 +814,7 @@ impl Resampler {
     ///
     /// Both rates must be in [`SUPPORTED_RATES`] (they may be equal: the resampler then copies)
     /// and `channels` must be 1..=[`MAX_CHANNELS`]. This designs the filters and allocates all
-    /// buffers; it takes well under a millisecond in release builds.
+    /// buffers; it takes up to about a millisecond in release builds (the 44.1 kHz ratios).
     pub fn new(from: u32, to: u32, channels: u16) -> Result<Self, FormatError> {
         for rate in [from, to] {
             if !SUPPORTED_RATES.contains(&rate) {
