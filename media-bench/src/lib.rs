@@ -18,5 +18,7 @@ pub mod signal {
     }
 }
 
+pub mod quality;
+
 #[cfg(feature = "c-reference")]
 pub mod cref;

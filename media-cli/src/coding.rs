@@ -126,7 +126,8 @@ pub fn encode(
         args.bitrate,
     );
     desc.validate(&params).map_err(|e| e.to_string())?;
-    let pcm = convert(&audio, params.sample_rate, params.channels);
+    let pcm = convert(&audio, params.sample_rate, params.channels)
+        .map_err(|e| format!("{input}: {e}"))?;
     let (packets, bytes) = if desc.sample_based {
         // Raw code bytes, as ffmpeg's -f mulaw / alaw / g722 / s16be read them.
         let mut enc = reg.encoder(desc.name, &params).map_err(|e| e.to_string())?;
@@ -214,7 +215,8 @@ pub fn decode(
         &decoded,
         rate.unwrap_or(decoded.sample_rate),
         decoded.channels,
-    );
+    )
+    .map_err(|e| e.to_string())?;
     write_wav(output, &out).map_err(|e| format!("{}: {e}", output.display()))?;
     if as_json {
         println!(

@@ -3,15 +3,49 @@
 //! encode / decode / transcode` are thin wrappers over these.
 
 use crate::codec::{AudioDecoder, AudioEncoder, CodecDescriptor, CodecParams, CodecRegistry};
-use crate::error::CodecError;
+use crate::error::{CodecError, FormatError};
 use crate::loss::{LossGenerator, LossModel};
 use crate::processing::format::channels::{mono_to_stereo, stereo_to_mono};
 use crate::processing::format::resampler::resample_all;
 use crate::wav::WavAudio;
 
+/// An error in an offline pipeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PipelineError {
+    /// The codec refused its parameters or a frame.
+    Codec(CodecError),
+    /// The audio could not be converted (e.g. a sample rate the resampler does not take).
+    Format(FormatError),
+}
+
+impl std::fmt::Display for PipelineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Codec(e) => e.fmt(f),
+            Self::Format(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for PipelineError {}
+
+impl From<CodecError> for PipelineError {
+    fn from(e: CodecError) -> Self {
+        Self::Codec(e)
+    }
+}
+
+impl From<FormatError> for PipelineError {
+    fn from(e: FormatError) -> Self {
+        Self::Format(e)
+    }
+}
+
 /// Converts audio to `rate` Hz and `channels` (1 or 2). Stereo is downmixed as
-/// [`stereo_to_mono`] documents.
-pub fn convert(audio: &WavAudio, rate: u32, channels: u16) -> WavAudio {
+/// [`stereo_to_mono`] documents. Rates are those the resampler takes (8, 16, 32, 44.1 and
+/// 48 kHz) unless no rate change is needed.
+pub fn convert(audio: &WavAudio, rate: u32, channels: u16) -> Result<WavAudio, FormatError> {
     let mut samples = match (audio.channels, channels) {
         (2, 1) => {
             let mut m = vec![0; audio.samples.len() / 2];
@@ -32,13 +66,13 @@ pub fn convert(audio: &WavAudio, rate: u32, channels: u16) -> WavAudio {
         channels
     };
     if audio.sample_rate != rate {
-        samples = resample_all(&samples, audio.sample_rate, rate, ch);
+        samples = resample_all(&samples, audio.sample_rate, rate, ch)?;
     }
-    WavAudio {
+    Ok(WavAudio {
         sample_rate: rate,
         channels: ch,
         samples,
-    }
+    })
 }
 
 /// One encoded packet and the number of interleaved samples it carries.
@@ -220,7 +254,7 @@ pub fn transcode(
     audio: &WavAudio,
     opts: &TranscodeOptions,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<(WavAudio, TranscodeReport), CodecError> {
+) -> Result<(WavAudio, TranscodeReport), PipelineError> {
     let entry = registry.find(&opts.codec)?;
     let desc = entry.descriptor;
     let params = choose_params(
@@ -239,7 +273,7 @@ pub fn transcode(
     if expected > 0.0 {
         enc.set_expected_loss(expected.ceil().min(100.0) as u8)?;
     }
-    let input = convert(audio, params.sample_rate, params.channels);
+    let input = convert(audio, params.sample_rate, params.channels)?;
     let packets = encode_packets(enc.as_mut(), &input.samples)?;
     let (mut pcm, stats) = decode_packets(dec.as_mut(), &packets, opts.loss.clone(), progress);
     // Frame-based codecs padded the last frame: trim back to the input's length.
@@ -250,7 +284,7 @@ pub fn transcode(
         samples: pcm,
     };
     let output_rate = opts.rate.unwrap_or(params.sample_rate);
-    let out = convert(&decoded, output_rate, params.channels);
+    let out = convert(&decoded, output_rate, params.channels)?;
     let report = TranscodeReport {
         codec: desc.name,
         payload_bytes: packets.iter().map(|p| p.payload.len()).sum(),

@@ -2,4 +2,6 @@
 //! blocks hold the invariants the C APIs need.
 #![allow(unsafe_code)]
 
+pub mod soxr;
 pub mod spandsp;
+pub mod speexdsp;

@@ -1,6 +1,9 @@
 //! Format conversion: sample formats, channel layouts and (in `resampler`) sample rates.
 
 pub mod channels;
+pub mod resampler;
+
+pub use resampler::{resample_all, Resampler};
 
 /// Converts 16-bit samples to floats in [-1, 1).
 pub fn i16_to_f32(input: &[i16], out: &mut [f32]) {
@@ -38,4 +41,3 @@ mod tests {
         assert_eq!(out, [32767, -32768, 0, 32767]);
     }
 }
-pub mod resampler;
