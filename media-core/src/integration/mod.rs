@@ -4,3 +4,4 @@
 
 pub mod rtp_core;
 pub mod sdp;
+pub mod session_core;

@@ -1213,6 +1213,7 @@ fn new_jitter(
     let mut cfg = JitterConfig::new(clock_rate);
     let ptime = Duration::from_millis(u64::from(params.ptime_ms.max(10)));
     cfg.frame_duration = ptime;
+    cfg.max_payload = DATAGRAM_LEN - 64;
     cfg.min_delay = Duration::from_millis(u64::from(min_ms)).max(Duration::from_millis(10));
     cfg.max_delay = Duration::from_millis(u64::from(max_ms)).max(cfg.min_delay + ptime);
     cfg.initial_delay = cfg.initial_delay.clamp(cfg.min_delay, cfg.max_delay);
