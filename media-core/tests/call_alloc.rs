@@ -98,7 +98,7 @@ fn run(
             while let Some((_, len)) = src.poll_transmit(now, buf) {
                 *n += 1;
                 // Every 10th datagram is lost.
-                if *n % 10 != 0 {
+                if !(*n).is_multiple_of(10) {
                     let from_addr = if to == 1 { addrs.0 } else { addrs.1 };
                     dst.handle_datagram(now, from_addr, &buf[..len]);
                 }

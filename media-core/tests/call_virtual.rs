@@ -33,7 +33,7 @@ fn source() -> &'static [i16] {
     SOURCE.get_or_init(|| speech_like(10.0, 48000))
 }
 
-fn seeded(seed: u64) -> Box<dyn FnMut(&mut [u8]) + Send> {
+fn seeded(seed: u64) -> media_core::integration::session_core::RandomFill {
     let mut s = seed;
     Box::new(move |buf: &mut [u8]| {
         for b in buf {
@@ -176,7 +176,7 @@ impl Call {
             let ch = usize::from(fmt.channels);
             let n = peer.ctl.frame_samples();
             Self::frame_for(
-                &self.source,
+                self.source,
                 &mut self.frame,
                 peer.t_frames,
                 fmt.sample_rate.0,
