@@ -88,7 +88,10 @@ fn os_random() -> Result<RandomFill, String> {
 struct Side {
     ctl: MediaSessionController,
     socket: UdpSocket,
+    /// RTP goes through this emulator: its losses depend only on the seed.
     net: Netem<Datagram>,
+    /// RTCP through its own (RTCP timing is randomised, so it must not shift RTP's draws).
+    rtcp_net: Netem<Datagram>,
 }
 
 fn side(addr_sock: UdpSocket, opts: &CallOptions, name: &str, seed: u64) -> Result<Side, String> {
@@ -109,24 +112,29 @@ fn side(addr_sock: UdpSocket, opts: &CallOptions, name: &str, seed: u64) -> Resu
         (true, Some(b)) => LossModel::GilbertElliott(GilbertElliott::from_mean_loss(loss, b)),
         (true, None) => LossModel::Random { probability: loss },
     };
-    let net = Netem::new(NetemConfig {
-        seed,
-        loss: loss_model,
-        jitter: if opts.jitter_ms > 0 {
-            JitterDist::Uniform {
-                max: Duration::from_millis(opts.jitter_ms),
-            }
-        } else {
-            JitterDist::None
-        },
-        ..NetemConfig::default()
-    })
-    .map_err(|e| format!("network emulation: {e}"))?;
+    let netem = |seed| {
+        Netem::new(NetemConfig {
+            seed,
+            loss: loss_model,
+            jitter: if opts.jitter_ms > 0 {
+                JitterDist::Uniform {
+                    max: Duration::from_millis(opts.jitter_ms),
+                }
+            } else {
+                JitterDist::None
+            },
+            ..NetemConfig::default()
+        })
+        .map_err(|e| format!("network emulation: {e}"))
+    };
+    let net = netem(seed)?;
+    let rtcp_net = netem(seed ^ 0x5254_4350)?;
     addr_sock.set_nonblocking(true).map_err(|e| e.to_string())?;
     Ok(Side {
         ctl,
         socket: addr_sock,
         net,
+        rtcp_net,
     })
 }
 
@@ -135,15 +143,18 @@ impl Side {
     /// delivers by `now` onto the socket.
     fn send(&mut self, now: Instant, buf: &mut [u8]) -> Result<(), String> {
         while let Some((to, len)) = self.ctl.poll_transmit(now, buf) {
-            self.net.send(
-                now,
-                Datagram {
-                    to,
-                    bytes: buf[..len].to_vec(),
-                },
-            );
+            let bytes = buf[..len].to_vec();
+            if rtp_core::rtcp::is_rtcp(&bytes) {
+                self.rtcp_net.send(now, Datagram { to, bytes });
+            } else {
+                self.net.send(now, Datagram { to, bytes });
+            }
         }
-        while let Some(d) = self.net.poll_deliver(now) {
+        while let Some(d) = self
+            .net
+            .poll_deliver(now)
+            .or_else(|| self.rtcp_net.poll_deliver(now))
+        {
             if let Err(e) = self.socket.send_to(&d.bytes, d.to) {
                 if e.kind() != std::io::ErrorKind::WouldBlock {
                     return Err(format!("send: {e}"));
