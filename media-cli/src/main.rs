@@ -1,5 +1,6 @@
 //! `mediacore`: the command-line way into media-core.
 
+mod call;
 mod coding;
 mod containers;
 mod input;
@@ -80,6 +81,46 @@ enum Command {
         #[arg(long, default_value = "pcmu")]
         codec: String,
         /// Print `{"r":..,"mos":..}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A call: two media sessions exchange RTP over UDP loopback (127.0.0.1) through a
+    /// seeded network emulator; prints the receiver's statistics and MOS.
+    Call {
+        /// Codec (see `mediacore codecs`).
+        #[arg(long, default_value = "pcmu")]
+        codec: String,
+        /// Seconds to run (default: the input's length).
+        #[arg(long)]
+        duration: Option<f64>,
+        /// Input WAV, or `builtin:speech` for the built-in test signal.
+        #[arg(long, default_value = "builtin:speech")]
+        input: String,
+        /// SRTP with SDES keys from the OS random source.
+        #[arg(long)]
+        srtp: bool,
+        /// Packet loss in percent (both directions).
+        #[arg(long, value_parser = parse_percent, default_value_t = 0.0)]
+        loss: f64,
+        /// Mean loss burst length in packets (Gilbert-Elliott); default: independent losses.
+        #[arg(long)]
+        burst: Option<f64>,
+        /// Jitter: each packet is delayed by 0..=MS extra milliseconds.
+        #[arg(long, default_value_t = 0)]
+        jitter: u64,
+        /// Seed of the network emulator: the same seed drops the same packets.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Run as fast as possible on a virtual clock (default: real-time pacing).
+        #[arg(long, conflicts_with = "realtime")]
+        fast: bool,
+        /// Real-time pacing (the default).
+        #[arg(long)]
+        realtime: bool,
+        /// Write what the receiver plays out (decoded and concealed) to this WAV.
+        #[arg(long)]
+        record: Option<String>,
+        /// Print one JSON object with the figures.
         #[arg(long)]
         json: bool,
     },
@@ -171,6 +212,32 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Codecs { json } => coding::codecs(json),
+        Command::Call {
+            codec,
+            duration,
+            input,
+            srtp,
+            loss,
+            burst,
+            jitter,
+            seed,
+            fast,
+            realtime: _,
+            record,
+            json,
+        } => call::call(&call::CallOptions {
+            codec,
+            duration,
+            input,
+            srtp,
+            loss,
+            burst,
+            jitter_ms: jitter,
+            seed,
+            fast,
+            record,
+            json,
+        }),
         Command::Mos {
             delay,
             loss,

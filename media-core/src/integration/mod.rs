@@ -1,4 +1,7 @@
 //! The edges where media-core meets the rest of a VoIP stack: SDP media negotiation for the
-//! signalling layer (the transport and session-controller adapters join this module later).
+//! signalling layer ([`sdp`]), frames to RTP through rtp-core ([`rtp_core`]), and the single
+//! entry point a signalling layer drives ([`session_core`]).
 
+pub mod rtp_core;
 pub mod sdp;
+pub mod session_core;

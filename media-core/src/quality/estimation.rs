@@ -22,12 +22,18 @@ impl CodecImpairment {
     /// coding distortion and the same concealment, so it takes G.711's values. Codecs without a
     /// narrowband G.113 entry (G.722, Opus: wideband, rated by G.107.1) give `None`.
     pub fn for_codec(name: &str) -> Option<Self> {
-        let (ie, bpl) = match name.to_ascii_lowercase().as_str() {
-            "pcmu" | "pcma" | "g711" | "l16" => (0.0, 25.1),
-            "g711-noplc" => (0.0, 4.3),
-            "g729a" | "g729" => (11.0, 19.0),
-            "g723.1" | "g7231" => (15.0, 16.1),
-            _ => return None,
+        // Case-blind without allocating (the quality monitor calls this during calls).
+        let is = |names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(name));
+        let (ie, bpl) = if is(&["pcmu", "pcma", "g711", "l16"]) {
+            (0.0, 25.1)
+        } else if is(&["g711-noplc"]) {
+            (0.0, 4.3)
+        } else if is(&["g729a", "g729"]) {
+            (11.0, 19.0)
+        } else if is(&["g723.1", "g7231"]) {
+            (15.0, 16.1)
+        } else {
+            return None;
         };
         Some(Self { ie, bpl })
     }
