@@ -27,6 +27,9 @@ CODECS = {
     "pcma": ([], 8000, "nb"),
     "g722": ([], 16000, "wb"),
     "opus": (["--bitrate", "24000"], 16000, "wb"),
+    # The same settings through ffmpeg's libopus encoder (Debian's libopus 1.3.1), its packets
+    # then lost and recovered by our receiver exactly as ours are: judges our encoder setup.
+    "opus-ffmpeg": (None, 16000, "wb"),
 }
 
 
@@ -76,10 +79,20 @@ def score(binary, codec, loss, seeds, items, tmp):
     for ref in items[rate]:
         for seed in seeds if loss > 0 else [1]:
             out = os.path.join(tmp, "deg.wav")
-            cmd = [binary, "transcode", "--codec", codec, *args, "--rate", str(rate)]
-            if loss > 0:
-                cmd += ["--loss", str(loss), "--seed", str(seed)]
-            subprocess.run(cmd + [ref, out], check=True, capture_output=True)
+            if codec == "opus-ffmpeg":
+                enc = os.path.join(tmp, "ff.opus")
+                subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", ref, "-c:a", "libopus", "-b:a", "24k",
+                                "-fec", "1", "-packet_loss", str(loss), "-frame_duration", "20",
+                                "-application", "voip", enc], check=True, capture_output=True)
+                cmd = [binary, "decode", "--codec", "opus", "--rate", str(rate)]
+                if loss > 0:
+                    cmd += ["--loss", str(loss), "--seed", str(seed)]
+                subprocess.run(cmd + [enc, out], check=True, capture_output=True)
+            else:
+                cmd = [binary, "transcode", "--codec", codec, *args, "--rate", str(rate)]
+                if loss > 0:
+                    cmd += ["--loss", str(loss), "--seed", str(seed)]
+                subprocess.run(cmd + [ref, out], check=True, capture_output=True)
             r, d = read(ref, rate), read(out, rate)
             n = min(len(r), len(d))
             scores.append(pesq(rate, r[:n], d[:n], mode))
@@ -97,6 +110,8 @@ def main():
     a = ap.parse_args()
     have = {c["name"] for c in json.loads(subprocess.run([a.mediacore, "codecs", "--json"], check=True,
                                                           capture_output=True).stdout)}
+    if "opus" in have:
+        have.add("opus-ffmpeg")
     floors = json.load(open(a.check)) if a.check else None
     if a.codecs:
         codecs = a.codecs.split(",")

@@ -180,6 +180,7 @@ fn read_stream(
 pub fn decode(
     args: &CodecArgs,
     rate: Option<u32>,
+    loss: LossModel,
     as_json: bool,
     input: &Path,
     output: &Path,
@@ -201,7 +202,7 @@ pub fn decode(
         let mut enc = reg.encoder(desc.name, &params).map_err(|e| e.to_string())?;
         let mut dec = reg.decoder(desc.name, &params).map_err(|e| e.to_string())?;
         let packets = read_stream(desc, &bytes, enc.as_mut())?;
-        let (pcm, stats) = decode_packets(dec.as_mut(), &packets, LossModel::None, &mut |_, _| {});
+        let (pcm, stats) = decode_packets(dec.as_mut(), &packets, loss, &mut |_, _| {});
         let audio = WavAudio {
             sample_rate: params.sample_rate,
             channels: params.channels,
@@ -209,7 +210,7 @@ pub fn decode(
         };
         (audio, stats)
     } else {
-        containers::decode_file(desc, &params, &bytes, input)?
+        containers::decode_file(desc, &params, &bytes, input, loss)?
     };
     let out = convert(
         &decoded,
@@ -222,7 +223,8 @@ pub fn decode(
         println!(
             "{}",
             json!({"codec": desc.name, "sample_rate": out.sample_rate, "channels": out.channels,
-                   "packets": stats.packets, "malformed": stats.malformed, "duration_s": out.duration_secs()})
+                   "packets": stats.packets, "packets_lost": stats.lost, "packets_fec_recovered": stats.fec_recovered,
+                   "packets_concealed": stats.concealed, "malformed": stats.malformed, "duration_s": out.duration_secs()})
         );
     }
     Ok(())

@@ -2,6 +2,7 @@
 //! and need none.
 
 use media_core::codec::CodecDescriptor;
+use media_core::loss::LossModel;
 use media_core::transcode::ReceiveStats;
 use media_core::wav::WavAudio;
 use media_core::CodecParams;
@@ -30,12 +31,13 @@ pub fn decode_file(
     params: &CodecParams,
     bytes: &[u8],
     path: &Path,
+    loss: LossModel,
 ) -> Result<(WavAudio, ReceiveStats), String> {
     match desc.name {
         #[cfg(feature = "opus")]
-        "opus" => opus::decode(params, bytes).map_err(|e| format!("{}: {e}", path.display())),
+        "opus" => opus::decode(params, bytes, loss).map_err(|e| format!("{}: {e}", path.display())),
         _ => {
-            let _ = (params, bytes, path);
+            let _ = (params, bytes, path, loss);
             Err(format!("no file format for {} in this build", desc.name))
         }
     }
@@ -47,6 +49,7 @@ mod opus {
         OpusDecoder, OpusDecoderConfig, OpusEncoder, OpusEncoderConfig,
     };
     use media_core::container::ogg_opus::{OggOpusReader, OggOpusWriter, OpusHead, OpusTags};
+    use media_core::loss::{LossGenerator, LossModel};
     use media_core::transcode::{encode_packets, ReceiveStats};
     use media_core::wav::WavAudio;
     use media_core::{AudioDecoder, CodecParams};
@@ -76,7 +79,13 @@ mod opus {
         Ok((packets.len(), bytes))
     }
 
-    pub fn decode(params: &CodecParams, bytes: &[u8]) -> Result<(WavAudio, ReceiveStats), String> {
+    /// Decodes every packet of the file; packets the loss model drops are recovered from the
+    /// next packet's FEC when that one arrived, else concealed, as a receiver would.
+    pub fn decode(
+        params: &CodecParams,
+        bytes: &[u8],
+        loss: LossModel,
+    ) -> Result<(WavAudio, ReceiveStats), String> {
         let mut reader = OggOpusReader::new(bytes).map_err(|e| e.to_string())?;
         let rate = params.sample_rate;
         let channels = u16::from(reader.head().channels.clamp(1, 2));
@@ -90,19 +99,44 @@ mod opus {
         let mut buf = vec![0i16; rate as usize * 120 / 1000 * ch];
         let mut out = Vec::new();
         let mut stats = ReceiveStats::default();
+        // Packets with their trims, so that a lost packet can be recovered from the next one.
+        let mut packets: Vec<(Vec<u8>, usize, usize, usize)> = Vec::new();
         while let Some(p) = reader.next_packet().map_err(|e| e.to_string())? {
-            stats.packets += 1;
             let (skip, keep) = p.trim_at(rate);
-            let n = match dec.decode(p.data, &mut buf) {
-                Ok(n) => n,
-                Err(_) => {
-                    stats.malformed += 1;
-                    let want = (p.duration as usize * rate as usize / 48000 * ch).min(buf.len());
-                    dec.conceal(&mut buf[..want]).unwrap_or(0)
+            let want = (p.duration as usize * rate as usize / 48000 * ch).min(buf.len());
+            packets.push((p.data.to_vec(), skip, keep, want));
+        }
+        let mut gen = LossGenerator::new(loss);
+        let lost: Vec<bool> = packets.iter().map(|_| gen.next_lost()).collect();
+        for (i, (data, skip, keep, want)) in packets.iter().enumerate() {
+            stats.packets += 1;
+            let n = if lost[i] {
+                stats.lost += 1;
+                let fec = match packets.get(i + 1) {
+                    Some(next) if !lost[i + 1] => dec.decode_fec(&next.0, &mut buf[..*want]),
+                    _ => Ok(None),
+                };
+                match fec {
+                    Ok(Some(n)) => {
+                        stats.fec_recovered += 1;
+                        n
+                    }
+                    _ => {
+                        stats.concealed += 1;
+                        dec.conceal(&mut buf[..*want]).unwrap_or(0)
+                    }
+                }
+            } else {
+                match dec.decode(data, &mut buf) {
+                    Ok(n) => n,
+                    Err(_) => {
+                        stats.malformed += 1;
+                        dec.conceal(&mut buf[..*want]).unwrap_or(0)
+                    }
                 }
             };
             let frames = n / ch;
-            let from = skip.min(frames);
+            let from = (*skip).min(frames);
             let to = (from + keep).min(frames);
             out.extend_from_slice(&buf[from * ch..to * ch]);
         }

@@ -58,6 +58,13 @@ enum Command {
         /// Output rate in Hz (for multi-rate codecs also the codec's rate).
         #[arg(long)]
         rate: Option<u32>,
+        /// Drop this percentage of the stream's packets at random before decoding (FEC and
+        /// concealment then cover them), to judge a stream made elsewhere under loss.
+        #[arg(long, value_parser = parse_percent)]
+        loss: Option<f64>,
+        /// Seed for --loss.
+        #[arg(long, default_value_t = 1, requires = "loss")]
+        seed: u64,
         /// Print a JSON report on stdout.
         #[arg(long)]
         json: bool,
@@ -255,10 +262,18 @@ fn main() -> ExitCode {
         Command::Decode {
             codec,
             rate,
+            loss,
+            seed,
             json,
             input,
             output,
-        } => coding::decode(&codec, rate, json, &input, &output),
+        } => {
+            let loss = match loss {
+                Some(percent) => media_core::loss::LossModel::Random { percent, seed },
+                None => media_core::loss::LossModel::None,
+            };
+            coding::decode(&codec, rate, loss, json, &input, &output)
+        }
         Command::Transcode {
             codec,
             rate,

@@ -274,8 +274,14 @@ pub fn transcode(
         enc.set_expected_loss(expected.ceil().min(100.0) as u8)?;
     }
     let input = convert(audio, params.sample_rate, params.channels)?;
-    let packets = encode_packets(enc.as_mut(), &input.samples)?;
+    // The encoder's look-ahead delays what it codes: feed that much silence after the signal
+    // and drop as much from the start of the decoding, so the output lines up with the input.
+    let lookahead = enc.delay_samples() * usize::from(params.channels);
+    let mut padded = input.samples.clone();
+    padded.resize(input.samples.len() + lookahead, 0);
+    let packets = encode_packets(enc.as_mut(), &padded)?;
     let (mut pcm, stats) = decode_packets(dec.as_mut(), &packets, opts.loss.clone(), progress);
+    pcm.drain(..lookahead.min(pcm.len()));
     // Frame-based codecs padded the last frame: trim back to the input's length.
     pcm.truncate(input.samples.len());
     let decoded = WavAudio {

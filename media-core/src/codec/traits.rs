@@ -188,6 +188,11 @@ pub trait AudioEncoder: Send {
             supported: "fixed by the codec".into(),
         })
     }
+    /// The encoder's algorithmic delay (look-ahead) in samples per channel: its output
+    /// describes the input this much later. Zero by default.
+    fn delay_samples(&self) -> usize {
+        0
+    }
     /// Tells the encoder the packet loss it should expect, in percent, so that codecs with
     /// forward error correction (Opus in-band FEC) spend bits on it. Codecs without FEC ignore
     /// it.
