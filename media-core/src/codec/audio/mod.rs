@@ -1,6 +1,7 @@
 //! Audio codecs. Each registers a static descriptor and factory functions.
 
 pub mod g711;
+pub mod ilbc;
 pub mod l16;
 
 use super::registry::CodecEntry;
@@ -19,6 +20,12 @@ pub fn builtin() -> Vec<CodecEntry> {
             priority: 99,
             new_encoder: g711::new_pcma_encoder,
             new_decoder: g711::new_pcma_decoder,
+        },
+        CodecEntry {
+            descriptor: &ilbc::ILBC,
+            priority: 50,
+            new_encoder: ilbc::new_encoder,
+            new_decoder: ilbc::new_decoder,
         },
         CodecEntry {
             descriptor: &l16::L16,

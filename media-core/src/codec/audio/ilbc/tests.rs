@@ -1,0 +1,3 @@
+//! Unit tests of the iLBC modules.
+
+use super::*;
