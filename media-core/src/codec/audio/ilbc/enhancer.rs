@@ -18,6 +18,11 @@ pub(crate) struct EnhancerState {
     pub buf: [f32; ENH_BUFL],
     /// Pitch period estimates per block of `buf`.
     pub period: [f32; ENH_NBLOCKS_TOT],
+    /// The refiner's correlations, kept from call to call. Near the start of the buffer the
+    /// reference computes only 4 of them and then reads the 5th from its uninitialized stack
+    /// array, which in the reference as built holds the value of the previous call; keeping
+    /// the array reproduces that.
+    pub corr_vec: [f32; ENH_CORRDIM],
 }
 
 impl EnhancerState {
@@ -25,6 +30,7 @@ impl EnhancerState {
         Self {
             buf: [0.0; ENH_BUFL],
             period: [40.0; ENH_NBLOCKS_TOT],
+            corr_vec: [0.0; ENH_CORRDIM],
         }
     }
 }
@@ -63,9 +69,18 @@ fn mycorr1(corr: &mut [f32], seq1: &[f32], seq2: &[f32]) {
     }
 }
 
-/// Up-samples `seq1` by 4, zeros outside its bounds (polyphase filter of length 2 * hfl + 1).
-fn enh_upsample(useq1: &mut [f32], seq1: &[f32], mut hfl: usize) {
-    let dim1 = seq1.len();
+/// Up-samples the first `dim1` values of `seq1` by 4, zeros outside its bounds (polyphase
+/// filter of length 2 * hfl + 1), into `useq1`; returns how many values it wrote.
+///
+/// For an even `dim1` shorter than the filter the reference reads `seq1[dim1]`, one past the
+/// correlations it computed, and writes 4 * (dim1 + 1) values; this does the same (see
+/// [`EnhancerState::corr_vec`]).
+fn enh_upsample(
+    useq1: &mut [f32],
+    seq1: &[f32; ENH_CORRDIM],
+    dim1: usize,
+    mut hfl: usize,
+) -> usize {
     let mut filterlength = 2 * hfl + 1;
     let mut polyp = [0usize; ENH_UPS0];
     if filterlength > dim1 {
@@ -82,7 +97,7 @@ fn enh_upsample(useq1: &mut [f32], seq1: &[f32], mut hfl: usize) {
     }
     let mut pu = 0;
     // The filter overhangs the left side.
-    for i in hfl..filterlength.min(dim1) {
+    for i in hfl..filterlength {
         for &p in &polyp {
             let mut acc = 0.0f32;
             for k in 0..=i {
@@ -114,11 +129,18 @@ fn enh_upsample(useq1: &mut [f32], seq1: &[f32], mut hfl: usize) {
             pu += 1;
         }
     }
+    pu
 }
 
 /// Finds the segment near `est_seg_pos` best correlated with the block at `center_start_pos`,
 /// at 4 times the sampling rate; writes it to `seg` and returns its refined position.
-fn refiner(seg: &mut [f32], idata: &[f32], center_start_pos: usize, est_seg_pos: f32) -> f32 {
+fn refiner(
+    seg: &mut [f32],
+    corr_vec: &mut [f32; ENH_CORRDIM],
+    idata: &[f32],
+    center_start_pos: usize,
+    est_seg_pos: f32,
+) -> f32 {
     let idatal = idata.len() as i32;
     let est_rounded = (f64::from(est_seg_pos) - 0.5) as i32;
     let start = (est_rounded - ENH_SLOP).max(0);
@@ -131,14 +153,13 @@ fn refiner(seg: &mut [f32], idata: &[f32], center_start_pos: usize, est_seg_pos:
     if corrdim >= 1 && corrdim as usize <= ENH_CORRDIM {
         let corrdim = corrdim as usize;
         let s = start as usize;
-        let mut corr_vec = [0.0f32; ENH_CORRDIM];
         mycorr1(
-            &mut corr_vec,
+            &mut corr_vec[..],
             &idata[s..s + corrdim + ENH_BLOCKL - 1],
             &idata[center_start_pos..center_start_pos + ENH_BLOCKL],
         );
         let mut corr_ups = [0.0f32; ENH_CORRDIM * ENH_UPS0];
-        enh_upsample(&mut corr_ups, &corr_vec[..corrdim], ENH_FL0);
+        enh_upsample(&mut corr_ups, corr_vec, corrdim, ENH_FL0);
         let mut maxv = corr_ups[0];
         for (i, &c) in corr_ups.iter().enumerate().take(ENH_UPS0 * corrdim).skip(1) {
             if c > maxv {
@@ -227,6 +248,7 @@ fn smath(odata: &mut [f32], sseq: &[f32; SSEQ_BLOCKS * ENH_BLOCKL], hl: usize, a
 /// `center_start_pos` (A.16 getsseq).
 fn getsseq(
     sseq: &mut [f32; SSEQ_BLOCKS * ENH_BLOCKL],
+    corr_vec: &mut [f32; ENH_CORRDIM],
     idata: &[f32],
     center_start_pos: usize,
     period: &[f32; ENH_NBLOCKS_TOT],
@@ -250,7 +272,7 @@ fn getsseq(
         );
         let seg = &mut sseq[q * ENH_BLOCKL..(q + 1) * ENH_BLOCKL];
         if block_start[q] - ENH_OVERHANG as f32 >= 0.0 {
-            block_start[q] = refiner(seg, idata, center_start_pos, block_start[q]);
+            block_start[q] = refiner(seg, corr_vec, idata, center_start_pos, block_start[q]);
         } else {
             seg.fill(0.0);
         }
@@ -265,7 +287,7 @@ fn getsseq(
         block_start[q] = block_start[q - 1] + period[lag_block[q]];
         let seg = &mut sseq[q * ENH_BLOCKL..(q + 1) * ENH_BLOCKL];
         if (block_start[q] + ENH_BLOCKL as f32 + ENH_OVERHANG as f32) < idatal as f32 {
-            block_start[q] = refiner(seg, idata, center_start_pos, block_start[q]);
+            block_start[q] = refiner(seg, corr_vec, idata, center_start_pos, block_start[q]);
         } else {
             seg.fill(0.0);
         }
@@ -299,6 +321,7 @@ pub(crate) fn enhance(
     let blockl = input.len();
     let enh_buf = &mut st.buf;
     let enh_period = &mut st.period;
+    let corr_vec = &mut st.corr_vec;
     enh_buf.copy_within(blockl.., 0);
     enh_buf[ENH_BUFL - blockl..].copy_from_slice(input);
     let plc_blockl = if mode == 30 { ENH_BLOCKL } else { 40 };
@@ -392,6 +415,7 @@ pub(crate) fn enhance(
     let mut enh_block = |iblock: usize, center: usize| {
         getsseq(
             &mut sseq,
+            corr_vec,
             &enh_buf[..],
             center,
             enh_period,
