@@ -143,7 +143,7 @@ impl IlbcMode {
 /// The `mode` value of an fmtp string (`mode=20; ...`), if it has one. `Err` when it is there
 /// but neither 20 nor 30.
 pub fn fmtp_mode(fmtp: &str) -> Result<Option<IlbcMode>, CodecError> {
-    for part in fmtp.split([';', ' ']) {
+    for part in fmtp.split(';') {
         let Some((key, value)) = part.split_once('=') else {
             continue;
         };
