@@ -4,7 +4,9 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use media_core::codec::{Bitrates, CodecDescriptor, CodecRegistry};
+use media_core::codec::audio::ilbc;
+use media_core::codec::{Bitrates, CodecDescriptor, CodecParams, CodecRegistry};
+use media_core::container::ilbc_file::{self, IlbcFile};
 use media_core::loss::{parse_g192, LossModel};
 use media_core::transcode::{
     self, choose_params, convert, decode_packets, encode_packets, Packet, TranscodeOptions,
@@ -127,7 +129,7 @@ pub fn encode(
     let mut enc = reg.encoder(desc.name, &params).map_err(|e| e.to_string())?;
     let pcm = convert(&audio, params.sample_rate, params.channels);
     let packets = encode_packets(enc.as_mut(), &pcm.samples).map_err(|e| e.to_string())?;
-    let bytes = write_stream(desc, &packets)?;
+    let bytes = write_stream(desc, &params, &packets)?;
     std::fs::write(output, &bytes).map_err(|e| format!("{}: {e}", output.display()))?;
     if as_json {
         println!(
@@ -141,13 +143,23 @@ pub fn encode(
 }
 
 /// The file form of a packet stream: the raw code bytes for sample-based codecs (as ffmpeg's
-/// `-f mulaw`, `-f alaw`, `-f g722`, `-f s16be` read them).
-fn write_stream(desc: &CodecDescriptor, packets: &[Packet]) -> Result<Vec<u8>, String> {
+/// `-f mulaw`, `-f alaw`, `-f g722`, `-f s16be` read them); iLBC's storage format (RFC 3952,
+/// ffmpeg's `-f ilbc`).
+fn write_stream(
+    desc: &CodecDescriptor,
+    params: &CodecParams,
+    packets: &[Packet],
+) -> Result<Vec<u8>, String> {
     if desc.sample_based {
         return Ok(packets
             .iter()
             .flat_map(|p| p.payload.iter().copied())
             .collect());
+    }
+    if desc.name == ilbc::ILBC.name {
+        let mode = ilbc::mode_for(params).map_err(|e| e.to_string())?;
+        return ilbc_file::write(mode, packets.iter().map(|p| p.payload.as_slice()))
+            .map_err(|e| e.to_string());
     }
     Err(format!("no file format for {} in this build", desc.name))
 }
@@ -179,6 +191,26 @@ fn read_stream(
         .collect())
 }
 
+/// An iLBC file as one packet per frame; sets `params` to the file's mode.
+fn read_ilbc(bytes: &[u8], params: &mut CodecParams) -> Result<Vec<Packet>, String> {
+    let file = IlbcFile::parse(bytes).map_err(|e| e.to_string())?;
+    if file.trailing_bytes > 0 {
+        eprintln!(
+            "warning: {} bytes after the last whole iLBC frame ignored",
+            file.trailing_bytes
+        );
+    }
+    params.ptime_ms = file.mode.frame_ms();
+    params.fmtp = Some(format!("mode={}", file.mode.frame_ms()));
+    Ok(file
+        .frames()
+        .map(|f| Packet {
+            payload: f.to_vec(),
+            samples: file.mode.frame_samples(),
+        })
+        .collect())
+}
+
 /// `mediacore decode`.
 pub fn decode(
     args: &CodecArgs,
@@ -191,7 +223,7 @@ pub fn decode(
     let entry = reg.find(&args.codec).map_err(|e| e.to_string())?;
     let desc = entry.descriptor;
     let bytes = std::fs::read(input).map_err(|e| format!("{}: {e}", input.display()))?;
-    let params = choose_params(
+    let mut params = choose_params(
         desc,
         desc.sample_rate,
         desc.channels,
@@ -199,9 +231,13 @@ pub fn decode(
         None,
         args.bitrate,
     );
-    let mut enc = reg.encoder(desc.name, &params).map_err(|e| e.to_string())?;
+    let packets = if desc.name == ilbc::ILBC.name {
+        read_ilbc(&bytes, &mut params)?
+    } else {
+        let mut enc = reg.encoder(desc.name, &params).map_err(|e| e.to_string())?;
+        read_stream(desc, &bytes, enc.as_mut())?
+    };
     let mut dec = reg.decoder(desc.name, &params).map_err(|e| e.to_string())?;
-    let packets = read_stream(desc, &bytes, enc.as_mut())?;
     let (pcm, stats) = decode_packets(dec.as_mut(), &packets, LossModel::None, &mut |_, _| {});
     let decoded = WavAudio {
         sample_rate: params.sample_rate,

@@ -33,6 +33,7 @@
 #![forbid(unsafe_code)]
 
 pub mod codec;
+pub mod container;
 pub mod error;
 pub mod events;
 pub mod frame;
