@@ -252,12 +252,9 @@ fn search_augmented_cb(
             cross_dot += t * x;
         }
         let mut alfa = 0.2_f64 as f32;
-        let mut ppo = end - 4;
-        let mut ppi = end - icount - 4;
-        for &t in &target[ilow..icount] {
-            let weighted = (1.0f32 - alfa) * buf[ppo] + alfa * buf[ppi];
-            ppo += 1;
-            ppi += 1;
+        let older = &buf[end - icount - 4..end - 4];
+        for ((&t, &o), &i) in target[ilow..icount].iter().zip(&buf[end - 4..]).zip(older) {
+            let weighted = (1.0f32 - alfa) * o + alfa * i;
             energy[tmp_index] += weighted * weighted;
             cross_dot += t * weighted;
             alfa += 0.2_f64 as f32;
@@ -278,12 +275,10 @@ fn create_augmented_vec(index: usize, buf: &[f32], end: usize, cb_vec: &mut [f32
     cb_vec[..index].copy_from_slice(&buf[end - index..end]);
     let alfa1 = 0.2_f64 as f32;
     let mut alfa = 0.0f32;
-    let mut ppo = end - 5;
-    let mut ppi = end - index - 5;
-    for v in &mut cb_vec[ilow..index] {
-        *v = (1.0f32 - alfa) * buf[ppo] + alfa * buf[ppi];
-        ppo += 1;
-        ppi += 1;
+    let recent = &buf[end - 5..end];
+    let older = &buf[end - index - 5..end - index];
+    for ((v, &o), &i) in cb_vec[ilow..index].iter_mut().zip(recent).zip(older) {
+        *v = (1.0f32 - alfa) * o + alfa * i;
         alfa += alfa1;
     }
     cb_vec[index..].copy_from_slice(&buf[end - index..end - index + (SUBL - index)]);
@@ -465,14 +460,7 @@ pub(crate) fn cb_search(
         index[stage] = best.index as i32;
         // Gain quantization.
         let (gain, gi) = if stage == 0 {
-            let mut g = best.gain;
-            if g < 0.0 {
-                g = 0.0;
-            }
-            if g > CB_MAXGAIN {
-                g = CB_MAXGAIN;
-            }
-            gainquant(g, 1.0, 32)
+            gainquant(best.gain.clamp(0.0, CB_MAXGAIN), 1.0, 32)
         } else if stage == 1 {
             gainquant(best.gain, f64::from(gains[0]).abs() as f32, 16)
         } else {
@@ -526,8 +514,8 @@ pub(crate) fn cb_search(
         cene += c * c;
     }
     let mut j = gain_index[0] as usize;
-    for i in gain_index[0] as usize..32 {
-        let ftmp = cene * GAIN_SQ5[i] * GAIN_SQ5[i];
+    for (i, &g) in GAIN_SQ5.iter().enumerate().skip(gain_index[0] as usize) {
+        let ftmp = cene * g * g;
         if ftmp < tene * gains[0] * gains[0] && f64::from(GAIN_SQ5[j]) < 2.0 * f64::from(gains[0]) {
             j = i;
         }

@@ -93,6 +93,7 @@ pub(crate) const EPS: f32 = 2.220446049250313e-016_f64 as f32;
 /// pi.
 pub(crate) const PI: f32 = std::f64::consts::PI as f32;
 /// 2 pi as the reference writes it.
+#[allow(clippy::approx_constant)]
 pub(crate) const TWO_PI: f32 = 6.283185307_f64 as f32;
 /// 1 / (2 pi) as the reference writes it.
 pub(crate) const PI2: f32 = 0.159154943_f64 as f32;

@@ -397,10 +397,10 @@ pub(crate) fn enhance(
             for p in &mut plc_pred[..plc_blockl - 10] {
                 *p *= 2.0f32 * ftmp2 / ftmp1;
             }
-            for i in plc_blockl - 10..plc_blockl {
-                plc_pred[i] *= (i + 10 - plc_blockl) as f32 * (1.0f32 - 2.0f32 * ftmp2 / ftmp1)
-                    / 10.0f32
-                    + 2.0f32 * ftmp2 / ftmp1;
+            for (k, p) in plc_pred[plc_blockl - 10..plc_blockl].iter_mut().enumerate() {
+                // (i - plc_blockl + 10) for the i-th sample of the block.
+                *p *=
+                    k as f32 * (1.0f32 - 2.0f32 * ftmp2 / ftmp1) / 10.0f32 + 2.0f32 * ftmp2 / ftmp1;
             }
         }
         for i in 0..plc_blockl {

@@ -90,14 +90,11 @@ pub(crate) fn down_sample(input: &[f32], coef: &[f32], state: &[f32; 6], out: &m
     while i < len_in + DELAY_DS {
         let mut o = 0.0f32;
         // i >= len_in always here (the reference's other branch cannot run).
-        let mut c = i - len_in;
-        let mut p = len_in as isize - 1;
-        for _ in 0..FILTERORDER_DS - (i - len_in) {
-            if p >= 0 {
-                o += coef[c] * input[p as usize];
-            }
-            c += 1;
-            p -= 1;
+        for (&c, &x) in coef[i - len_in..FILTERORDER_DS]
+            .iter()
+            .zip(input.iter().rev())
+        {
+            o += c * x;
         }
         out[o_idx] = o;
         o_idx += 1;

@@ -26,7 +26,7 @@ pub(crate) fn a2lsf(freq: &mut [f32], a: &[f32; ORDER1]) {
     let mut p = [0.0f32; HALFORDER];
     let mut q = [0.0f32; HALFORDER];
     for i in 0..HALFORDER {
-        p[i] = -1.0f32 * (a[i + 1] + a[ORDER - i]);
+        p[i] = -(a[i + 1] + a[ORDER - i]);
         q[i] = a[ORDER - i] - a[i + 1];
     }
     let mut p_pre = [0.0f32; HALFORDER];
@@ -70,11 +70,7 @@ pub(crate) fn a2lsf(freq: &mut [f32], a: &[f32; ORDER1]) {
                     } else {
                         omega
                     };
-                    *old = if *old >= 0.0 {
-                        -1.0f32 * FLOAT_MAX
-                    } else {
-                        FLOAT_MAX
-                    };
+                    *old = if *old >= 0.0 { -FLOAT_MAX } else { FLOAT_MAX };
                     omega = old_omega;
                     step_idx = STEPS.len();
                 } else {
@@ -161,6 +157,7 @@ pub(crate) fn lsf2a(a_coef: &mut [f32], freq: &mut [f32; ORDER]) {
 pub(crate) fn lsf_check(lsf: &mut [f32], n: usize) -> bool {
     let eps = 0.039_f64 as f32;
     let eps2 = 0.0195_f64 as f32;
+    #[allow(clippy::approx_constant)] // 4000 Hz, as the reference has it
     let maxlsf = 3.14_f64 as f32;
     let minlsf = 0.01_f64 as f32;
     let mut change = false;
