@@ -221,6 +221,35 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     s
 }
 
+/// Dot products of `target` with the windows of `buf` starting at `last_start + count - 1`,
+/// `last_start + count - 2`, ..., `last_start` (candidate `k` of `out` starts at
+/// `last_start + count - 1 - k`). Eight candidates are summed side by side, each in the
+/// reference's order, so the results equal [`dot`]'s bit for bit.
+fn dots_descending(target: &[f32], buf: &[f32], last_start: usize, out: &mut [f32]) {
+    const W: usize = 8;
+    let n = target.len();
+    let count = out.len();
+    let mut k = 0;
+    while k + W <= count {
+        // Candidates k..k + W start at s0 - 0 .. s0 - (W - 1): one window of n + W - 1 samples.
+        let lo = last_start + count - k - W;
+        let win = &buf[lo..lo + n + W - 1];
+        let mut acc = [0.0f32; W];
+        for (&t, w) in target.iter().zip(win.windows(W)) {
+            for c in 0..W {
+                acc[c] += t * w[W - 1 - c];
+            }
+        }
+        out[k..k + W].copy_from_slice(&acc);
+        k += W;
+    }
+    while k < count {
+        let s = last_start + count - 1 - k;
+        out[k] = dot(target, &buf[s..s + n]);
+        k += 1;
+    }
+}
+
 /// Searches the augmented (interpolated) vectors `low..=high` of a section whose memory ends at
 /// `buf[end]` (A.12 searchAugmentedCB).
 #[allow(clippy::too_many_arguments)]
@@ -334,8 +363,16 @@ pub(crate) fn cb_search(
             index: 0,
             gain: 0.0,
         };
+        // Cross products with the main section (vector i starts at bufm - tgt - i).
+        let mut cross = [0.0f32; CB_MEML];
+        dots_descending(
+            &target[..tgt],
+            &buf,
+            bufm - tgt - (range - 1),
+            &mut cross[..range],
+        );
         // The first vector of the main section.
-        let cross_dot = dot(&target[..tgt], &buf[bufm - tgt..bufm]);
+        let cross_dot = cross[0];
         if stage == 0 {
             let mut e = 0.0f32;
             for &x in &buf[bufm - tgt..bufm] {
@@ -349,8 +386,7 @@ pub(crate) fn cb_search(
         let mut ppi = bufm - tgt - 1;
         let mut ppo = bufm - 1;
         for icount in 1..range {
-            let start = bufm - tgt - icount;
-            let cross_dot = dot(&target[..tgt], &buf[start..start + tgt]);
+            let cross_dot = cross[icount];
             if stage == 0 {
                 energy[icount] = energy[icount - 1] + buf[ppi] * buf[ppi] - buf[ppo] * buf[ppo];
                 ppo -= 1;
@@ -417,7 +453,7 @@ pub(crate) fn cb_search(
                 e_ind = range_i;
             }
         }
-        let mut counter = s_ind.max(0) as usize;
+        let counter = s_ind.max(0) as usize;
         let s_ind = (s_ind + bs).max(0) as usize;
         let e_ind = (e_ind + bs).max(0) as usize;
         if stage == 0 {
@@ -435,10 +471,15 @@ pub(crate) fn cb_search(
                 ppi = ppi.saturating_sub(1);
             }
         }
-        for icount in s_ind..e_ind.min(CB_EXPAND_SIZE) {
-            let start = lmem - counter - tgt;
-            counter += 1;
-            let cross_dot = dot(&target[..tgt], &cbvectors[start..start + tgt]);
+        // Filtered vector `counter` starts at lmem - tgt - counter.
+        let e_ind = e_ind.min(CB_EXPAND_SIZE);
+        let n_filt = e_ind.saturating_sub(s_ind);
+        if n_filt > 0 {
+            let last = lmem - tgt - (counter + n_filt - 1);
+            dots_descending(&target[..tgt], &cbvectors, last, &mut cross[..n_filt]);
+        }
+        for icount in s_ind..e_ind {
+            let cross_dot = cross[icount - s_ind];
             invenergy[icount] = inv(energy[icount]);
             best.offer(stage, cross_dot, invenergy[icount], icount);
         }
