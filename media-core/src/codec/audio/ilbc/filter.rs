@@ -57,7 +57,8 @@ pub(crate) fn zero_pole(
 }
 
 /// Down-sampling by 2 with a low-pass filter (the enhancer's pitch estimation). `state` holds
-/// the 6 samples before `input`; writes `(input.len() + 1) / 2` samples... as the reference does.
+/// the 6 samples before `input`. Writes `input.len() / 2` samples (for the even lengths the
+/// enhancer uses) and returns how many.
 pub(crate) fn down_sample(input: &[f32], coef: &[f32], state: &[f32; 6], out: &mut [f32]) -> usize {
     let len_in = input.len();
     let mut o_idx = 0;

@@ -8,8 +8,9 @@ use super::constants::{
 use super::filter::{all_pole10, zero_pole};
 use super::tables::{STATE_FRGQ, STATE_SQ3};
 
-/// The sub-frame pair (1-based index of its first sub-frame... as the reference returns it: the
-/// start state covers sub-frames `start - 1` and `start`) with the most weighted energy.
+/// Where the start state goes: the returned `start` (1-based, as the bitstream carries it)
+/// means the pair of sub-frames `start - 1` and `start` (0-based) with the most weighted
+/// energy.
 pub(crate) fn frame_classify(residual: &[f32], m: &ModeParams) -> usize {
     let ssq_en_win: [f32; NSUB_MAX - 1] = [
         0.8_f64 as f32,
