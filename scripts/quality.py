@@ -25,6 +25,7 @@ CODEC2_ITEMS = [["hts1a", "hts2a", "mmt1"], ["cross", "morig", "forig", "big_dog
 CODECS = {
     "pcmu": ([], 8000, "nb"),
     "pcma": ([], 8000, "nb"),
+    "ilbc": ([], 8000, "nb"),
     "g722": ([], 16000, "wb"),
     "opus": (["--bitrate", "24000"], 16000, "wb"),
     # The same settings through ffmpeg's libopus encoder (Debian's libopus 1.3.1), its packets

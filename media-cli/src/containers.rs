@@ -16,6 +16,7 @@ pub fn encode_file(
     pcm: &WavAudio,
 ) -> Result<(usize, Vec<u8>), String> {
     match desc.name {
+        "ilbc" => ilbc::encode(params, pcm),
         #[cfg(feature = "opus")]
         "opus" => opus::encode(params, pcm),
         _ => {
@@ -34,6 +35,7 @@ pub fn decode_file(
     loss: LossModel,
 ) -> Result<(WavAudio, ReceiveStats), String> {
     match desc.name {
+        "ilbc" => ilbc::decode(params, bytes, loss).map_err(|e| format!("{}: {e}", path.display())),
         #[cfg(feature = "opus")]
         "opus" => opus::decode(params, bytes, loss).map_err(|e| format!("{}: {e}", path.display())),
         _ => {
@@ -148,5 +150,64 @@ mod opus {
             },
             stats,
         ))
+    }
+}
+
+/// iLBC's storage format (RFC 3952 section 5; ffmpeg's `-f ilbc`): a `#!iLBC20\n` or
+/// `#!iLBC30\n` header, then frames.
+mod ilbc {
+    use media_core::codec::audio::ilbc;
+    use media_core::container::ilbc_file::{self, IlbcFile};
+    use media_core::loss::LossModel;
+    use media_core::transcode::{decode_packets, encode_packets, Packet, ReceiveStats};
+    use media_core::wav::WavAudio;
+    use media_core::{CodecParams, CodecRegistry};
+
+    pub fn encode(params: &CodecParams, pcm: &WavAudio) -> Result<(usize, Vec<u8>), String> {
+        let reg = CodecRegistry::with_builtin();
+        let mut enc = reg.encoder("ilbc", params).map_err(|e| e.to_string())?;
+        let packets = encode_packets(enc.as_mut(), &pcm.samples).map_err(|e| e.to_string())?;
+        let mode = ilbc::mode_for(params).map_err(|e| e.to_string())?;
+        let bytes = ilbc_file::write(mode, packets.iter().map(|p| p.payload.as_slice()))
+            .map_err(|e| e.to_string())?;
+        Ok((packets.len(), bytes))
+    }
+
+    pub fn decode(
+        params: &CodecParams,
+        bytes: &[u8],
+        loss: LossModel,
+    ) -> Result<(WavAudio, ReceiveStats), String> {
+        let mut params = params.clone();
+        let packets = read_ilbc(bytes, &mut params)?;
+        let reg = CodecRegistry::with_builtin();
+        let mut dec = reg.decoder("ilbc", &params).map_err(|e| e.to_string())?;
+        let (pcm, stats) = decode_packets(dec.as_mut(), &packets, loss, &mut |_, _| {});
+        let audio = WavAudio {
+            sample_rate: params.sample_rate,
+            channels: params.channels,
+            samples: pcm,
+        };
+        Ok((audio, stats))
+    }
+
+    /// An iLBC file as one packet per frame; sets `params` to the file's mode.
+    fn read_ilbc(bytes: &[u8], params: &mut CodecParams) -> Result<Vec<Packet>, String> {
+        let file = IlbcFile::parse(bytes).map_err(|e| e.to_string())?;
+        if file.trailing_bytes > 0 {
+            eprintln!(
+                "warning: {} bytes after the last whole iLBC frame ignored",
+                file.trailing_bytes
+            );
+        }
+        params.ptime_ms = file.mode.frame_ms();
+        params.fmtp = Some(format!("mode={}", file.mode.frame_ms()));
+        Ok(file
+            .frames()
+            .map(|f| Packet {
+                payload: f.to_vec(),
+                samples: file.mode.frame_samples(),
+            })
+            .collect())
     }
 }

@@ -36,7 +36,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Encode a WAV file to the codec's raw stream (or its container: Ogg for Opus).
+    /// Encode a WAV file to the codec's raw stream (or its container: Ogg for Opus, RFC 3952's
+    /// storage format for iLBC).
     Encode {
         #[command(flatten)]
         codec: CodecArgs,

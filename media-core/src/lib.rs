@@ -21,7 +21,7 @@
 //! ```
 //!
 //! Codecs are found through a [`codec::CodecRegistry`] built from static
-//! [`codec::CodecDescriptor`]s.
+//! [`codec::CodecDescriptor`]s; [`container`] holds the file formats of framed codecs.
 //!
 //! A call leg is a [`session::MediaSession`]: an explicit state machine driven by the
 //! signalling layer (start, hold, update, stop) and by the driver (transport up, failure),
@@ -39,7 +39,6 @@
 #![forbid(unsafe_code)]
 
 pub mod codec;
-#[cfg(feature = "opus")]
 pub mod container;
 pub mod error;
 pub mod events;

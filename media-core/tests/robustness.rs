@@ -60,6 +60,32 @@ proptest! {
         }
     }
 
+    /// Whole iLBC frames of arbitrary bits (so the payloads get past the length check and into
+    /// the decoder proper), in either mode, mixed with losses of any length and resets.
+    #[test]
+    fn ilbc_decoder_survives_arbitrary_frames(ops in prop::collection::vec((0u8..4, 1usize..4, prop::collection::vec(any::<u8>(), 150)), 1..24),
+                                              conceal_len in 0usize..1000) {
+        use media_core::codec::audio::ilbc::{IlbcDecoder, IlbcMode};
+        use media_core::AudioDecoder;
+        let mut dec = IlbcDecoder::new(IlbcMode::Ms30);
+        let mut out = vec![0i16; 1000];
+        for (op, frames, bytes) in &ops {
+            match op {
+                0 | 1 => {
+                    let len = frames * if *op == 0 { 38 } else { 50 };
+                    let n = dec.decode(&bytes[..len], &mut out).unwrap();
+                    prop_assert_eq!(n, frames * if *op == 0 { 160 } else { 240 });
+                }
+                2 => { prop_assert_eq!(dec.conceal(&mut out[..conceal_len]), Ok(conceal_len)); }
+                _ => {
+                    let n = dec.flush(&mut out);
+                    prop_assert!(n <= 80);
+                    dec.reset();
+                }
+            }
+        }
+    }
+
     #[test]
     fn wav_reader_survives_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         let _ = read_wav_from(Cursor::new(bytes));

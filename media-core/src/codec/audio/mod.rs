@@ -2,6 +2,7 @@
 
 pub mod g711;
 pub mod g722;
+pub mod ilbc;
 pub mod l16;
 #[cfg(feature = "opus")]
 pub mod opus;
@@ -29,6 +30,12 @@ pub fn builtin() -> Vec<CodecEntry> {
             priority: 101,
             new_encoder: g722::new_encoder,
             new_decoder: g722::new_decoder,
+        },
+        CodecEntry {
+            descriptor: &ilbc::ILBC,
+            priority: 50,
+            new_encoder: ilbc::new_encoder,
+            new_decoder: ilbc::new_decoder,
         },
         CodecEntry {
             descriptor: &l16::L16,
