@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 run_pkgs=(cmake pkg-config)
 test_pkgs=(
-  ffmpeg sox
+  ffmpeg sox opus-tools
   libspandsp-dev libsoxr-dev libspeexdsp-dev
   asterisk-core-sounds-en-wav asterisk-core-sounds-en-g722 codec2-examples
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good

@@ -553,3 +553,42 @@ fn ilbc_transcode_with_loss_conceals() {
     assert!(!o.status.success());
     assert!(stderr_line(&o).contains("ptime"), "{}", stderr_line(&o));
 }
+
+/// opusdec (opus-tools, the reference player) plays what `encode --codec opus` writes, at the
+/// right length.
+#[cfg(feature = "opus")]
+#[test]
+fn opusdec_plays_our_ogg_opus() {
+    let ok = Command::new("opusdec")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        assert!(
+            std::env::var_os("MEDIA_CORE_SKIP_EXTERNAL").is_some(),
+            "opusdec is not installed (run scripts/setup.sh, or set MEDIA_CORE_SKIP_EXTERNAL=1)"
+        );
+        return;
+    }
+    let ours = tmp("for-opusdec.opus");
+    let o = mediacore(&[
+        "encode",
+        "--codec",
+        "opus",
+        "builtin:speech",
+        ours.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr_line(&o));
+    let wav = tmp("opusdec.wav");
+    let st = Command::new("opusdec")
+        .args(["--quiet", "--rate", "16000"])
+        .arg(&ours)
+        .arg(&wav)
+        .status()
+        .unwrap();
+    assert!(st.success(), "opusdec failed");
+    let a = media_core::wav::read_wav(&wav).unwrap();
+    // 10 s of the built-in signal at 16 kHz, exactly: opusdec honours pre-skip and end trim.
+    assert_eq!(a.samples.len() / usize::from(a.channels), 160_000);
+}
