@@ -20,3 +20,4 @@ pub mod signal {
 
 #[cfg(feature = "c-reference")]
 pub mod cref;
+pub mod dtmf;
