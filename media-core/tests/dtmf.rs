@@ -316,7 +316,7 @@ fn speech_files() -> Vec<PathBuf> {
 fn talk_off_no_digit_in_ten_minutes_of_speech() {
     let files = speech_files();
     if files.is_empty() {
-        if std::env::var_os("MEDIA_CORE_SKIP_EXTERNAL").is_some() {
+        if std::env::var("MEDIA_CORE_SKIP_EXTERNAL").is_ok_and(|v| v == "1") {
             eprintln!("talk-off skipped: no recorded speech and MEDIA_CORE_SKIP_EXTERNAL is set");
             return;
         }
