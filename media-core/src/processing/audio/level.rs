@@ -48,7 +48,8 @@ pub struct ActiveLevel {
 /// ```
 /// use media_core::processing::audio::level::ActiveLevelMeter;
 ///
-/// // One second of a -20 dBov sine, one second of silence.
+/// // One second of a -20 dBov sine, one second of silence: active level -20 dBov, less about
+/// // a dB because P.56 counts the envelope's decay and its 200 ms hangover as active.
 /// let mut meter = ActiveLevelMeter::new(8000);
 /// let amp = 10f64.powf(-20.0 / 20.0) * 2f64.sqrt();
 /// let tone: Vec<f32> = (0..8000)
@@ -57,7 +58,8 @@ pub struct ActiveLevel {
 /// meter.process_f32(&tone);
 /// meter.process_f32(&[0.0; 8000]);
 /// let level = meter.result();
-/// assert!((level.active_dbov.unwrap_or(-100.0) + 20.0).abs() < 0.5);
+/// let active = level.active_dbov.unwrap_or(-100.0);
+/// assert!((-21.5..=-20.0).contains(&active), "{active}");
 /// assert!((level.long_term_dbov + 23.0).abs() < 0.1);
 /// # Ok::<(), std::convert::Infallible>(())
 /// ```

@@ -275,6 +275,7 @@ impl DtmfGenerator {
                     self.ph_low = (self.ph_low + self.step_low).fract();
                     self.ph_high = (self.ph_high + self.step_high).fract();
                     self.phase = Phase::Tone { at: at + 1, len };
+                    self.settle();
                     return Some(env * s);
                 }
                 Phase::Pause { at, len } => {
@@ -283,8 +284,27 @@ impl DtmfGenerator {
                         continue;
                     }
                     self.phase = Phase::Pause { at: at + 1, len };
+                    self.settle();
                     return Some(0.0);
                 }
+            }
+        }
+    }
+
+    /// Moves past a finished tone or pause at once, so that [`is_idle`](Self::is_idle) is
+    /// true right after the last sample of the last digit.
+    fn settle(&mut self) {
+        if let Phase::Tone { at, len } = self.phase {
+            if at >= len {
+                self.phase = Phase::Pause {
+                    at: 0,
+                    len: self.current.pause,
+                };
+            }
+        }
+        if let Phase::Pause { at, len } = self.phase {
+            if at >= len {
+                self.phase = Phase::Idle;
             }
         }
     }
