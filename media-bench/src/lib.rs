@@ -22,3 +22,4 @@ pub mod quality;
 
 #[cfg(feature = "c-reference")]
 pub mod cref;
+pub mod dtmf;

@@ -1,5 +1,6 @@
 //! `mediacore`: the command-line way into media-core.
 
+mod analyze;
 mod call;
 mod coding;
 mod containers;
@@ -73,6 +74,19 @@ enum Command {
         input: PathBuf,
         /// Output WAV.
         output: PathBuf,
+    },
+    /// What is in a recording: P.56 active speech level, RMS, peak, clipping, noise floor,
+    /// speech ratio (energy-based, not a VAD) and, with --dtmf, the DTMF digits. dBov
+    /// values are relative to full scale and floored at -127 (silence).
+    Analyze {
+        /// Also find DTMF digits (ITU-T Q.24 detector) with their start and duration.
+        #[arg(long)]
+        dtmf: bool,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Input WAV, or `builtin:speech` for the built-in test signal.
+        input: String,
     },
     /// E-model (ITU-T G.107) rating R and MOS for a connection.
     Mos {
@@ -246,6 +260,7 @@ fn main() -> ExitCode {
             record,
             json,
         }),
+        Command::Analyze { dtmf, json, input } => analyze::analyze(&input, dtmf, json),
         Command::Mos {
             delay,
             loss,
