@@ -16,6 +16,7 @@ use media_core::codec::CodecRegistry;
 use media_core::integration::sdp::SrtpPolicy;
 use media_core::integration::session_core::{ControllerConfig, MediaSessionController};
 use media_core::processing::format::resampler::resample_all;
+use media_core::session::config::JitterDelay;
 use media_core::wav::{write_wav, WavAudio};
 
 /// Rewrites the SDP's direction attributes to `dir`, and the m= port to `port` if given.
@@ -61,6 +62,11 @@ fn controller(
         SrtpPolicy::Disabled
     };
     cfg.cname = format!("mediacore@{local}");
+    // A recorder, not an interactive call: hold at least 60 ms against the sender's jitter.
+    cfg.jitter = JitterDelay {
+        min_ms: 60,
+        max_ms: 300,
+    };
     let mut ctl = MediaSessionController::new(
         CodecRegistry::with_builtin(),
         cfg,

@@ -1,0 +1,282 @@
+//! RTP interop over 127.0.0.1 with GStreamer and ffmpeg: `mediacore receive` records what they
+//! send, they record what `mediacore send` sends, and PESQ compares it with the source speech
+//! (Debian's asterisk-core-sounds-en-wav). GStreamer, ffmpeg, sox and the .venv with `pesq`
+//! (scripts/setup.sh) are required; set MEDIA_CORE_SKIP_EXTERNAL=1 to skip when they are missing.
+//!
+//! G.711 itself scores 4.04 (PESQ NB) on this speech (encoded and decoded by sox, no network);
+//! the G.711 floor is 4.0, so a single concealed packet in the speech fails it.
+
+use std::net::UdpSocket;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const MEDIACORE: &str = env!("CARGO_BIN_EXE_mediacore");
+
+/// A child process killed (and reaped) on drop.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Guard {
+    /// Waits for the child to exit, at most `limit`; panics (killing it) when it does not.
+    fn wait(mut self, limit: Duration, what: &str) -> String {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.0.try_wait().expect("try_wait") {
+                let mut out = String::new();
+                if let Some(mut o) = self.0.stdout.take() {
+                    let _ = std::io::Read::read_to_string(&mut o, &mut out);
+                }
+                let mut err = String::new();
+                if let Some(mut e) = self.0.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut e, &mut err);
+                }
+                assert!(status.success(), "{what} failed: {status}\n{out}\n{err}");
+                return out;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "{what} did not finish in {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn spawn(cmd: &mut Command) -> Guard {
+    Guard(
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}")),
+    )
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg(if tool == "gst-launch-1.0" {
+            "--version"
+        } else {
+            "-version"
+        })
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// Whether the external tools are here; panics when they are not (unless told to skip).
+fn externals() -> bool {
+    let speech = Path::new("/usr/share/asterisk/sounds/en_US_f_Allison/conf-getpin.wav");
+    let python = root().join(".venv/bin/python");
+    let ok = have("gst-launch-1.0") && have("ffmpeg") && speech.exists() && python.exists();
+    let sox = Command::new("sox")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok();
+    if !(ok && sox) {
+        if std::env::var_os("MEDIA_CORE_SKIP_EXTERNAL").is_some() {
+            return false;
+        }
+        panic!(
+            "interop tests need gst-launch-1.0, ffmpeg, sox, Allison's speech and the .venv with \
+             pesq (run scripts/setup.sh, or set MEDIA_CORE_SKIP_EXTERNAL=1)"
+        );
+    }
+    true
+}
+
+/// A port free right now on 127.0.0.1 (even, as RTP wants).
+fn free_port() -> u16 {
+    loop {
+        let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let p = s.local_addr().expect("addr").port();
+        if p.is_multiple_of(2) && p < 65534 {
+            return p;
+        }
+    }
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mediacore-interop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    dir.join(name)
+}
+
+/// About 8 s of real speech at `rate` Hz (several Allison prompts concatenated by sox).
+fn speech(rate: u32) -> PathBuf {
+    static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let k = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let out = tmp(&format!("speech-{rate}-{k}.wav"));
+    let dir = Path::new("/usr/share/asterisk/sounds/en_US_f_Allison");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("speech dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wav"))
+        .collect();
+    files.sort();
+    let st = Command::new("sox")
+        .args(&files[9..16])
+        .arg("-r")
+        .arg(rate.to_string())
+        .arg(&out)
+        .args(["trim", "0", "8"])
+        .status()
+        .expect("sox");
+    assert!(st.success(), "sox failed");
+    out
+}
+
+/// PESQ of `degraded` against `reference` (aligned by cross-correlation, cut to the reference's
+/// length); NB at 8 kHz, WB at 16 kHz. Also returns the degraded file's length in seconds.
+fn pesq(reference: &Path, degraded: &Path) -> (f64, f64) {
+    let script = r#"
+import sys, soundfile as sf, numpy as np
+from pesq import pesq
+r, fr = sf.read(sys.argv[1], dtype='int16'); d, fd = sf.read(sys.argv[2], dtype='int16')
+r = r.astype(float); d = d.astype(float)
+assert fr == fd, (fr, fd)
+n = 2 * max(len(d), len(r))
+x = np.fft.irfft(np.fft.rfft(d, n) * np.conj(np.fft.rfft(r, n)))[:len(d)]
+lag = int(np.argmax(x))
+seg = d[lag:lag + len(r)]
+print(pesq(fr, r[:len(seg)], seg, 'nb' if fr == 8000 else 'wb'), len(d) / fd)
+"#;
+    let out = Command::new(root().join(".venv/bin/python"))
+        .args(["-c", script])
+        .arg(reference)
+        .arg(degraded)
+        .output()
+        .expect("python");
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "pesq failed: {s}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut it = s
+        .split_whitespace()
+        .map(|v| v.parse::<f64>().expect("number"));
+    (it.next().expect("pesq"), it.next().expect("length"))
+}
+
+fn sdp(port: u16, proto: &str, media: &str, extra: &str) -> String {
+    format!(
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+         m=audio {port} {proto} {media}\r\n{extra}"
+    )
+}
+
+/// `mediacore receive` for `secs` while `sender` (started half a second later) sends.
+fn receive_from(
+    local_sdp: &str,
+    reference: &Path,
+    secs: f64,
+    sender: &mut Command,
+    what: &str,
+) -> f64 {
+    let sdp_path = tmp(&format!("{what}-local.sdp"));
+    std::fs::write(&sdp_path, local_sdp).expect("write sdp");
+    let out = tmp(&format!("{what}-ours.wav"));
+    let rx = spawn(
+        Command::new(MEDIACORE)
+            .arg("receive")
+            .arg("--sdp")
+            .arg(&sdp_path)
+            .arg("--output")
+            .arg(&out)
+            .args(["--duration", &secs.to_string(), "--json"]),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let tx = spawn(sender);
+    tx.wait(Duration::from_secs(30), what);
+    let report = rx.wait(Duration::from_secs(30), "mediacore receive");
+    let (score, len) = pesq(reference, &out);
+    println!(
+        "{what}: PESQ {score:.3}, {len:.2} s recorded; {}",
+        report.trim()
+    );
+    assert!((len - secs).abs() < 0.1, "{what}: recorded {len} s");
+    score
+}
+
+fn gst(pipeline: &str) -> Command {
+    let mut c = Command::new("gst-launch-1.0");
+    c.arg("-q").args(pipeline.split_whitespace());
+    c
+}
+
+#[test]
+fn gstreamer_sends_pcmu_to_receive() {
+    if !externals() {
+        return;
+    }
+    let port = free_port();
+    let src = speech(8000);
+    let mut tx = gst(&format!(
+        "filesrc location={} ! wavparse ! audioconvert ! audioresample ! \
+         audio/x-raw,rate=8000,channels=1 ! mulawenc ! \
+         rtppcmupay min-ptime=20000000 max-ptime=20000000 ! udpsink host=127.0.0.1 port={port} sync=true",
+        src.display()
+    ));
+    let s = receive_from(
+        &sdp(port, "RTP/AVP", "0", "a=rtpmap:0 PCMU/8000\r\n"),
+        &src,
+        9.0,
+        &mut tx,
+        "gst-pcmu",
+    );
+    assert!(s >= 4.0, "PESQ {s}");
+}
+
+#[test]
+fn ffmpeg_sends_pcmu_to_receive() {
+    if !externals() {
+        return;
+    }
+    let port = free_port();
+    let src = speech(8000);
+    let mut tx = Command::new("ffmpeg");
+    tx.args([
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-max_size",
+        "1280",
+        "-re",
+        "-i",
+    ])
+    .arg(&src)
+    .args([
+        "-ar",
+        "8000",
+        "-ac",
+        "1",
+        "-c:a",
+        "pcm_mulaw",
+        "-packetsize",
+        "172",
+        "-f",
+        "rtp",
+    ])
+    .arg(format!("rtp://127.0.0.1:{port}"));
+    let s = receive_from(
+        &sdp(port, "RTP/AVP", "0", "a=rtpmap:0 PCMU/8000\r\n"),
+        &src,
+        9.0,
+        &mut tx,
+        "ffmpeg-pcmu",
+    );
+    assert!(s >= 4.0, "PESQ {s}");
+}
