@@ -280,3 +280,148 @@ fn ffmpeg_sends_pcmu_to_receive() {
     );
     assert!(s >= 4.0, "PESQ {s}");
 }
+
+/// `mediacore send` of 8 s of speech to a receiver started a second earlier (which must stop
+/// by itself); returns the PESQ of what it recorded at `recorded`.
+fn send_to(
+    remote_sdp: &str,
+    src: &Path,
+    receiver: &mut Command,
+    recorded: &Path,
+    what: &str,
+) -> f64 {
+    let sdp_path = tmp(&format!("{what}-remote.sdp"));
+    std::fs::write(&sdp_path, remote_sdp).expect("write sdp");
+    let rx = spawn(receiver);
+    std::thread::sleep(Duration::from_secs(1));
+    let tx = spawn(
+        Command::new(MEDIACORE)
+            .arg("send")
+            .arg("--sdp")
+            .arg(&sdp_path)
+            .arg("--input")
+            .arg(src)
+            .args(["--duration", "8", "--json"]),
+    );
+    let report = tx.wait(Duration::from_secs(30), "mediacore send");
+    rx.wait(Duration::from_secs(30), what);
+    let (score, len) = pesq(src, recorded);
+    println!(
+        "{what}: PESQ {score:.3}, {len:.2} s recorded; {}",
+        report.trim()
+    );
+    assert!(len >= 7.9, "{what}: recorded {len} s");
+    score
+}
+
+/// `gst-launch-1.0` writing raw S16 mono at `rate` (unbuffered) to `out`.raw, stopped after
+/// `secs`, then converted by sox to the WAV `out`; succeeds only when it ran until then.
+fn gst_for(secs: u32, pipeline: &str, rate: u32, out: &Path) -> Command {
+    let out = out.display();
+    let mut c = Command::new("sh");
+    c.arg("-c").arg(format!(
+        "timeout {secs} gst-launch-1.0 -q {pipeline} ! filesink buffer-mode=unbuffered location={out}.raw; \
+         test $? -eq 124 && sox -t raw -e signed -b 16 -r {rate} -c 1 {out}.raw {out}"
+    ));
+    c
+}
+
+#[test]
+fn send_pcmu_to_gstreamer() {
+    if !externals() {
+        return;
+    }
+    let port = free_port();
+    let src = speech(8000);
+    let out = tmp("gst-recv-pcmu.wav");
+    let mut rx = gst_for(
+        11,
+        &format!(
+            "udpsrc port={port} caps=application/x-rtp,media=audio,clock-rate=8000,encoding-name=PCMU,payload=0 ! \
+             rtpjitterbuffer ! rtppcmudepay ! mulawdec"
+        ),
+        8000,
+        &out,
+    );
+    let s = send_to(
+        &sdp(port, "RTP/AVP", "0", "a=rtpmap:0 PCMU/8000\r\n"),
+        &src,
+        &mut rx,
+        &out,
+        "send-gst-pcmu",
+    );
+    assert!(s >= 4.0, "PESQ {s}");
+}
+
+#[test]
+fn send_pcmu_to_ffmpeg() {
+    if !externals() {
+        return;
+    }
+    let port = free_port();
+    let src = speech(8000);
+    let out = tmp("ffmpeg-recv-pcmu.wav");
+    let remote = sdp(port, "RTP/AVP", "0", "a=rtpmap:0 PCMU/8000\r\n");
+    let recv_sdp = tmp("ffmpeg-recv.sdp");
+    std::fs::write(&recv_sdp, &remote).expect("write sdp");
+    let mut rx = Command::new("timeout");
+    rx.args(["20", "ffmpeg", "-nostdin", "-loglevel", "error", "-y"])
+        .args(["-protocol_whitelist", "file,udp,rtp", "-i"])
+        .arg(&recv_sdp)
+        .args(["-t", "8.5", "-ar", "8000", "-ac", "1", "-c:a", "pcm_s16le"])
+        .arg(&out);
+    let s = send_to(&remote, &src, &mut rx, &out, "send-ffmpeg-pcmu");
+    assert!(s >= 4.0, "PESQ {s}");
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                s.push(char::from(A[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
+}
+
+#[test]
+fn gstreamer_sends_srtp_pcmu_to_receive() {
+    if !externals() {
+        return;
+    }
+    let port = free_port();
+    let src = speech(8000);
+    let key: Vec<u8> = (0..30u8)
+        .map(|i| i.wrapping_mul(37).wrapping_add(11))
+        .collect();
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let mut tx = gst(&format!(
+        "filesrc location={} ! wavparse ! audioconvert ! audioresample ! \
+         audio/x-raw,rate=8000,channels=1 ! mulawenc ! \
+         rtppcmupay min-ptime=20000000 max-ptime=20000000 ! \
+         srtpenc key={hex} rtp-cipher=aes-128-icm rtp-auth=hmac-sha1-80 \
+         rtcp-cipher=aes-128-icm rtcp-auth=hmac-sha1-80 ! \
+         udpsink host=127.0.0.1 port={port} sync=true",
+        src.display()
+    ));
+    let crypto = format!(
+        "a=rtpmap:0 PCMU/8000\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{}\r\n",
+        base64(&key)
+    );
+    let s = receive_from(
+        &sdp(port, "RTP/SAVP", "0", &crypto),
+        &src,
+        9.0,
+        &mut tx,
+        "gst-srtp-pcmu",
+    );
+    assert!(s >= 4.0, "PESQ {s}");
+}
