@@ -487,3 +487,50 @@ fn gstreamer_sends_g722_and_opus_to_receive() {
         assert!(s >= 3.0, "{name}: PESQ {s}");
     }
 }
+
+/// `mediacore send` G.722 and Opus to GStreamer (rtpg722depay ! avdec_g722, rtpopusdepay !
+/// opusdec): the recordings have the right length and a sane wideband PESQ.
+#[test]
+fn send_g722_and_opus_to_gstreamer() {
+    if !externals() {
+        return;
+    }
+    for (name, caps, dec, media, map) in [
+        (
+            "g722",
+            "clock-rate=8000,encoding-name=G722,payload=9",
+            "rtpg722depay ! avdec_g722",
+            "9",
+            "a=rtpmap:9 G722/8000\r\n",
+        ),
+        (
+            "opus",
+            "clock-rate=48000,encoding-name=OPUS,payload=111",
+            "rtpopusdepay ! opusdec",
+            "111",
+            "a=rtpmap:111 opus/48000/2\r\n",
+        ),
+    ] {
+        let port = free_port();
+        let src = speech(16000);
+        let out = tmp(&format!("gst-recv-{name}.wav"));
+        let mut rx = gst_for(
+            11,
+            &format!(
+                "udpsrc port={port} caps=application/x-rtp,media=audio,{caps} ! \
+                 rtpjitterbuffer ! {dec} ! audioconvert ! audioresample ! \
+                 audio/x-raw,format=S16LE,rate=16000,channels=1"
+            ),
+            16000,
+            &out,
+        );
+        let s = send_to(
+            &sdp(port, "RTP/AVP", media, map),
+            &src,
+            &mut rx,
+            &out,
+            &format!("send-gst-{name}"),
+        );
+        assert!(s >= 3.0, "{name}: PESQ {s}");
+    }
+}
