@@ -534,3 +534,88 @@ fn send_g722_and_opus_to_gstreamer() {
         assert!(s >= 3.0, "{name}: PESQ {s}");
     }
 }
+
+/// Forwards every datagram reaching `socket` to each of `to`, dropping the same seeded ~10%
+/// for all of them, until `until`.
+fn lossy_relay(socket: UdpSocket, to: Vec<u16>, until: Instant) -> std::thread::JoinHandle<u32> {
+    std::thread::spawn(move || {
+        socket
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .expect("timeout");
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut dropped = 0;
+        let mut buf = [0u8; 2048];
+        while Instant::now() < until {
+            let Ok((n, _)) = socket.recv_from(&mut buf) else {
+                continue;
+            };
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            if (state >> 33).is_multiple_of(10) {
+                dropped += 1;
+                continue;
+            }
+            for p in &to {
+                let _ = socket.send_to(&buf[..n], ("127.0.0.1", *p));
+            }
+        }
+        dropped
+    })
+}
+
+/// The same lossy Opus stream (GStreamer opusenc with in-band FEC, through a seeded relay that
+/// drops ~10%) to `mediacore receive` and to GStreamer's `opusdec plc=true use-inband-fec=true`:
+/// ours should score higher.
+///
+/// Ignored: it FAILS today. Measured (seeded relay, 42 of 400 dropped): ours 3.48 to 3.66 (32
+/// recovered by FEC, 13 concealed); GStreamer with `rtpjitterbuffer do-lost=true` 3.98. (Without
+/// `do-lost` GStreamer scores 1.12, since its output skips the lost time and is 7.2 s long.)
+/// Run with `cargo test -p media-cli --test interop -- --ignored lossy --nocapture`.
+#[test]
+#[ignore = "fails: GStreamer's Opus FEC/PLC scores 3.98 against our 3.5-3.7"]
+fn lossy_opus_ours_beats_gstreamer() {
+    if !externals() {
+        return;
+    }
+    let relay = UdpSocket::bind("127.0.0.1:0").expect("bind relay");
+    let relay_port = relay.local_addr().expect("addr").port();
+    let ours = free_port();
+    let theirs = free_port();
+    let src = speech(16000);
+    let gst_out = tmp("lossy-gst-opus.wav");
+    let rx_gst = spawn(&mut gst_for(
+        12,
+        &format!(
+            "udpsrc port={theirs} caps=application/x-rtp,media=audio,clock-rate=48000,encoding-name=OPUS,payload=111 ! \
+             rtpjitterbuffer do-lost=true ! rtpopusdepay ! opusdec plc=true use-inband-fec=true ! \
+             audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=16000,channels=1"
+        ),
+        16000,
+        &gst_out,
+    ));
+    let handle = lossy_relay(
+        relay,
+        vec![ours, theirs],
+        Instant::now() + Duration::from_secs(11),
+    );
+    let mut tx = gst(&format!(
+        "filesrc location={} ! wavparse ! audioconvert ! audioresample ! \
+         audio/x-raw,rate=48000,channels=1 ! opusenc frame-size=20 inband-fec=true packet-loss-percentage=10 ! \
+         rtpopuspay pt=111 ! udpsink host=127.0.0.1 port={relay_port} sync=true",
+        src.display()
+    ));
+    let s_ours = receive_from(
+        &sdp(ours, "RTP/AVP", "111", "a=rtpmap:111 opus/48000/2\r\n"),
+        &src,
+        9.0,
+        &mut tx,
+        "lossy-ours-opus",
+    );
+    rx_gst.wait(Duration::from_secs(30), "gst opus receiver");
+    let dropped = handle.join().expect("relay");
+    let (s_gst, len) = pesq(&src, &gst_out);
+    println!("lossy opus: relay dropped {dropped}; PESQ ours {s_ours:.3}, GStreamer {s_gst:.3} ({len:.2} s)");
+    assert!(dropped > 20, "relay dropped {dropped}");
+    assert!(s_ours > s_gst, "ours {s_ours} vs GStreamer {s_gst}");
+}
