@@ -69,7 +69,7 @@ impl WireSize for Datagram {
 }
 
 /// Random bytes from the OS (/dev/urandom), for SRTP keys and SSRCs.
-fn os_random() -> Result<RandomFill, String> {
+pub(crate) fn os_random() -> Result<RandomFill, String> {
     let mut file = std::fs::File::open("/dev/urandom")
         .map_err(|e| format!("cannot open /dev/urandom for SRTP keys: {e}"))?;
     let mut probe = [0u8; 16];

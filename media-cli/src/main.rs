@@ -5,6 +5,7 @@ mod call;
 mod coding;
 mod containers;
 mod input;
+mod rtp_io;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -103,6 +104,41 @@ enum Command {
         #[arg(long, default_value = "pcmu")]
         codec: String,
         /// Print `{"r":..,"mos":..}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Streams a WAV file as real-time RTP (20 ms packets, with RTCP) to the peer an SDP file
+    /// describes (first supported codec; `RTP/SAVP` + `a=crypto`: SRTP).
+    Send {
+        /// The peer's SDP (its c= address, m= port and payload types).
+        #[arg(long)]
+        sdp: PathBuf,
+        /// Input WAV, or `builtin:speech`.
+        #[arg(long)]
+        input: String,
+        /// Seconds to send (default: the input's length).
+        #[arg(long)]
+        duration: Option<f64>,
+        /// Local UDP port (0: any).
+        #[arg(long, default_value_t = 0)]
+        local_port: u16,
+        /// Print a JSON report on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Receives RTP on the port an SDP file describes and plays it out (jitter buffer,
+    /// concealment, Opus FEC) into a WAV file at the codec's rate.
+    Receive {
+        /// Our SDP: the m= port we bind on 127.0.0.1, payload types, `a=crypto` for SRTP.
+        #[arg(long)]
+        sdp: PathBuf,
+        /// Output WAV.
+        #[arg(long)]
+        output: PathBuf,
+        /// Seconds to receive.
+        #[arg(long)]
+        duration: f64,
+        /// Print a JSON report on stdout.
         #[arg(long)]
         json: bool,
     },
@@ -234,6 +270,19 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Codecs { json } => coding::codecs(json),
+        Command::Send {
+            sdp,
+            input,
+            duration,
+            local_port,
+            json,
+        } => rtp_io::send(&sdp, &input, duration, local_port, json),
+        Command::Receive {
+            sdp,
+            output,
+            duration,
+            json,
+        } => rtp_io::receive(&sdp, &output, duration, json),
         Command::Call {
             codec,
             duration,
