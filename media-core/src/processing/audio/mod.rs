@@ -1,5 +1,6 @@
 //! Audio processing stages. Every stage implements [`AudioStage`] on 10 ms mono f32 frames.
 
+pub mod aec;
 pub mod plc;
 pub mod stage;
 

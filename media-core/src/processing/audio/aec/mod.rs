@@ -1,0 +1,3 @@
+//! Acoustic echo cancellation.
+
+pub mod sim;
