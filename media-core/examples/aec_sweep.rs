@@ -123,6 +123,29 @@ fn main() {
                 .collect();
             println!("   linear ERLE per 0.5 s (first 5 s): {}", lin.join(" "));
             println!("   total ERLE per 0.5 s (first 5 s): {}", tot.join(" "));
+            let b = rate as usize / 20;
+            let mut rows = Vec::new();
+            for i in 40..100 {
+                let r = i * b..(i + 1) * b;
+                let pe: f64 = sc.echo[r.clone()].iter().map(|&x| f64::from(x * x)).sum();
+                let po: f64 = out_o[r.clone()].iter().map(|&x| f64::from(x * x)).sum();
+                let pl: f64 = out_l[r.clone()].iter().map(|&x| f64::from(x * x)).sum();
+                rows.push((
+                    po,
+                    format!(
+                        "t={:.2} echo={:.0}dB lin={:.0}dB out={:.0}dB",
+                        i as f32 / 20.0,
+                        10.0 * pe.log10(),
+                        10.0 * pl.log10(),
+                        10.0 * po.log10()
+                    ),
+                ));
+            }
+            let total: f64 = rows.iter().map(|r| r.0).sum();
+            rows.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
+            for r in rows.iter().take(8) {
+                println!("     {:.0}% {}", 100.0 * r.0 / total, r.1);
+            }
         }
     }
 }

@@ -3,3 +3,4 @@
 #![allow(unsafe_code)]
 
 pub mod spandsp;
+pub mod speex_echo;

@@ -16,7 +16,7 @@ use realfft::num_complex::Complex32;
 use super::delay::{BinarySpectrum, DelayEstimator};
 use super::fft::Fft;
 use super::filter::{FarSpectra, Partitions};
-use super::suppress::{Suppressor, SuppressorInput};
+use super::suppress::{tune, Suppressor, SuppressorInput};
 use super::TalkState;
 
 /// Core tuning, derived from the public configuration.
@@ -40,8 +40,6 @@ const SILENCE: f32 = 1e-7;
 const INITIAL_STEP: f32 = 0.8;
 /// Largest step of the adapted phase.
 const MAX_STEP: f32 = 0.8;
-/// Smallest leakage estimate (no hope of more than ~23 dB from the filter's own estimate).
-const MIN_LEAK: f32 = 0.005;
 
 /// Two-path comparison statistics.
 #[derive(Debug, Clone, Copy, Default)]
@@ -62,6 +60,7 @@ pub(crate) struct EchoCore {
     far_prev: Vec<f32>,
     far: FarSpectra,
     far_power: Vec<f32>,
+    far_peak: f32,
     far_bin_power: Vec<f32>,
     far_bits: BinarySpectrum,
     near_bits: BinarySpectrum,
@@ -71,6 +70,8 @@ pub(crate) struct EchoCore {
     bg: Partitions,
     fg: Partitions,
     two_path: TwoPath,
+    fg_updates: u64,
+    bg_resets: u64,
     constrain: usize,
     prop: Vec<f32>,
     // Time-domain blocks.
@@ -96,12 +97,7 @@ pub(crate) struct EchoCore {
     yu_pow: Vec<f32>,
     step: Vec<f32>,
     step_norm: Vec<f32>,
-    // Step-size control (Valin's leakage regression on the background filter).
-    eh: Vec<f32>,
-    yh: Vec<f32>,
-    pey: f32,
-    pyy: f32,
-    leak: f32,
+    // Initial-phase bookkeeping.
     sum_adapt: f32,
     adapted: bool,
     /// Smoothed capture-to-output power ratio of the foreground filter while the far end talks.
@@ -135,6 +131,7 @@ impl EchoCore {
             far_prev: vec![0.0; n],
             far: FarSpectra::new(k, cap),
             far_power: vec![0.0; k],
+            far_peak: 0.0,
             far_bin_power: vec![0.0; k],
             far_bits: BinarySpectrum::new(),
             near_bits: BinarySpectrum::new(),
@@ -143,6 +140,8 @@ impl EchoCore {
             bg: Partitions::new(cfg.partitions, k),
             fg: Partitions::new(cfg.partitions, k),
             two_path: TwoPath::default(),
+            fg_updates: 0,
+            bg_resets: 0,
             constrain: 0,
             prop: vec![1.0; cfg.partitions],
             e_prev: vec![0.0; n],
@@ -166,11 +165,6 @@ impl EchoCore {
             yu_pow: vec![0.0; k],
             step: vec![0.0; k],
             step_norm: vec![0.0; k],
-            eh: vec![0.0; k],
-            yh: vec![0.0; k],
-            pey: 0.0,
-            pyy: 1.0,
-            leak: 1.0,
             sum_adapt: 0.0,
             adapted: false,
             erle_lin: 1.0,
@@ -206,9 +200,9 @@ impl EchoCore {
         self.res.high_band_gain()
     }
 
-    /// Leakage estimate (residual echo / echo estimate power), for diagnostics.
+    /// Mean leakage (residual echo per unit of echo-estimate power), for diagnostics.
     pub(crate) fn leak(&self) -> f32 {
-        self.leak
+        self.res.mean_leak()
     }
 
     /// Echo estimate of `w` at `start` into `y` (time, `N`), and `e = near - y`.
@@ -245,7 +239,9 @@ impl EchoCore {
         self.time[n..].copy_from_slice(&far[..n]);
         self.far_prev.copy_from_slice(&far[..n]);
         let far_ms = far[..n].iter().map(|x| x * x).sum::<f32>() / n as f32;
-        let far_active = far_ms > SILENCE;
+        // Active: above -70 dBFS and within 40 dB of the recent peak (pauses are not talk).
+        self.far_peak = (self.far_peak * 0.995).max(far_ms);
+        let far_active = far_ms > SILENCE.max(1e-4 * self.far_peak);
         {
             let x = self.far.push();
             self.fft.forward(&self.time, x);
@@ -253,7 +249,8 @@ impl EchoCore {
                 *p = c.norm_sqr();
             }
         }
-        self.far.set_newest_energy(far_ms);
+        self.far
+            .set_newest_energy(if far_active { far_ms } else { 0.0 });
         let fbits = self.far_bits.bits(&self.far_bin_power, far_active);
         self.delay.push_far(fbits, far_active);
 
@@ -363,7 +360,7 @@ impl EchoCore {
                 start,
                 10.0 * self.erle_lin.log10(),
                 self.adapted,
-                self.leak,
+                self.leak(),
                 10.0 * (far_ms + 1e-12).log10()
             );
         }
@@ -446,6 +443,7 @@ impl EchoCore {
             || tp.davg1 * tp.davg1.abs() > 0.5 * tp.dvar1
             || tp.davg2 * tp.davg2.abs() > 0.25 * tp.dvar2;
         if update {
+            self.fg_updates += 1;
             *tp = TwoPath::default();
             self.fg.copy_from(&self.bg);
             return true;
@@ -454,6 +452,7 @@ impl EchoCore {
             || -tp.davg1 * tp.davg1.abs() > 4.0 * tp.dvar1
             || -tp.davg2 * tp.davg2.abs() > 4.0 * tp.dvar2;
         if reset {
+            self.bg_resets += 1;
             *tp = TwoPath::default();
             self.bg.copy_from(&self.fg);
             self.e_bg.copy_from_slice(&self.e_out);
@@ -472,35 +471,9 @@ impl EchoCore {
         self.fft.forward(&self.time, &mut self.e_u);
         self.time[n..].copy_from_slice(&self.y_bg);
         self.fft.forward(&self.time, &mut self.y_u);
-        let (mut see, mut syy) = (0.0f32, 0.0f32);
         for i in 0..k {
             self.eu_pow[i] = self.e_u[i].norm_sqr();
             self.yu_pow[i] = self.y_u[i].norm_sqr();
-            see += self.eu_pow[i];
-            syy += self.yu_pow[i];
-        }
-
-        // Leakage: regression of error-power fluctuations on echo-estimate-power fluctuations.
-        let spec_avg = 0.05f32;
-        let (mut pey, mut pyy) = (0.0f32, 0.0f32);
-        for i in 0..k {
-            let eh = self.eu_pow[i] - self.eh[i];
-            let yh = self.yu_pow[i] - self.yh[i];
-            pey += eh * yh;
-            pyy += yh * yh;
-            self.eh[i] += spec_avg * (self.eu_pow[i] - self.eh[i]);
-            self.yh[i] += spec_avg * (self.yu_pow[i] - self.yh[i]);
-        }
-        let pyy_s = pyy.sqrt().max(1e-20);
-        let pey = pey / pyy_s;
-        if see > 1e-12 && syy > 1e-12 {
-            let beta0 = 0.03f32;
-            let beta_max = 0.01f32;
-            let alpha = (beta0 * syy).min(beta_max * see) / see;
-            self.pey = (1.0 - alpha) * self.pey + alpha * pey;
-            self.pyy = ((1.0 - alpha) * self.pyy + alpha * pyy_s).max(1e-12);
-            self.pey = self.pey.clamp(MIN_LEAK * self.pyy, self.pyy);
-            self.leak = self.pey / self.pyy;
         }
 
         // Normalisation: the far power over the filter's span (from the filtering pass),
@@ -512,12 +485,21 @@ impl EchoCore {
         }
         let floor = 1e-9 * (2 * n) as f32;
         if self.adapted {
-            // Step = residual echo / error per bin (Valin), blended with the block's ratio.
-            let rer = ((3.0 * self.leak * syy) / (see + 1e-20)).min(MAX_STEP);
+            // Step = residual echo / error per bin (Valin's optimal step), the residual being
+            // the echo estimate over the filter's ERLE in that band as the suppressor learned
+            // it in far-end single talk; near-end speech in the error makes the step small.
+            let max_step = tune("max_step", MAX_STEP);
+            let (mut r_sum, mut e_sum) = (0.0f32, 0.0f32);
             for i in 0..k {
                 let e = self.eu_pow[i] + 1e-12;
-                let r = (self.leak * self.yu_pow[i]).min(MAX_STEP * e);
-                let mu = 0.7 * r / e + 0.3 * rer;
+                let r = (self.yu_pow[i] * self.res.leak(i)).min(max_step * e);
+                self.step[i] = r / e;
+                r_sum += r;
+                e_sum += e;
+            }
+            let rer = (r_sum / e_sum).min(max_step);
+            for i in 0..k {
+                let mu = 0.7 * self.step[i] + 0.3 * rer;
                 self.step[i] = mu / (self.step_norm[i] + floor);
             }
         } else {
@@ -530,7 +512,7 @@ impl EchoCore {
                 .fold(0.0f32, f32::max)
                 * n as f32;
             let sed = self.e_bg.iter().map(|x| x * x).sum::<f32>();
-            let rate = INITIAL_STEP * (sxx / (sed + 1e-20)).min(1.0);
+            let rate = tune("init_step", INITIAL_STEP) * (sxx / (sed + 1e-20)).min(1.0);
             for i in 0..k {
                 self.step[i] = rate / (self.step_norm[i] + floor);
             }

@@ -76,6 +76,7 @@ pub(crate) struct Suppressor {
     t_hi: f32,
     t_alpha: f32,
     t_learn_down: f32,
+    t_hold: f32,
     k: usize,
     band_of: Vec<u8>,
     erle: [f32; BANDS],
@@ -111,6 +112,7 @@ impl Suppressor {
             t_hi: tune("hi", NEAR_HI),
             t_alpha: tune("alpha", ALPHA),
             t_learn_down: tune("learn_down", 0.15),
+            t_hold: tune("hold", 0.6),
             k,
             band_of,
             erle: [1.0; BANDS],
@@ -130,6 +132,16 @@ impl Suppressor {
 
     pub(crate) fn state(&self) -> TalkState {
         self.state
+    }
+
+    /// Leakage of the linear filter at bin `i`: 1 / ERLE of its band.
+    pub(crate) fn leak(&self, i: usize) -> f32 {
+        1.0 / self.erle[usize::from(self.band_of[i])]
+    }
+
+    /// Mean leakage over the bands.
+    pub(crate) fn mean_leak(&self) -> f32 {
+        self.erle.iter().map(|e| 1.0 / e).sum::<f32>() / BANDS as f32
     }
 
     pub(crate) fn high_band_gain(&self) -> f32 {
@@ -153,13 +165,15 @@ impl Suppressor {
         // Residual echo estimate.
         let (mut r_sum, mut e_sum, mut n_sum) = (0.0f32, 0.0f32, 0.0f32);
         for i in 0..k {
-            self.r[i] = if !inp.echo_possible {
+            let inst = if !inp.echo_possible {
                 0.0
             } else if inp.linear_usable {
                 inp.y_pow[i] / self.erle[usize::from(self.band_of[i])]
             } else {
                 inp.d_pow[i]
             };
+            // Residual echo outlasts its estimate's dips: hold peaks, decaying.
+            self.r[i] = inst.max(self.t_hold * self.r[i]);
             r_sum += self.r[i];
             e_sum += inp.e_pow[i];
             n_sum += self.noise[i];
