@@ -30,7 +30,11 @@ fn main() {
     println!("| case | ERLE ours | ERLE AEC3 | ERLE speex | ERLE speex-lin | PESQ none | PESQ ours | PESQ AEC3 | PESQ speex | PESQ speex-lin | PESQ ours-lin |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let mut sums = [0.0f64; 10];
-    for case in &cases {
+    let only: Option<usize> = std::env::var("CASE").ok().and_then(|v| v.parse().ok());
+    for (ci, case) in cases.iter().enumerate() {
+        if only.is_some_and(|o| o != ci) {
+            continue;
+        }
         let sc = echo_cases::build(case, rate);
         let o = aec_run::ours(&sc, true);
         let ol = aec_run::ours(&sc, false);
@@ -80,6 +84,33 @@ fn main() {
                 dt_erle(&sl, 0),
                 per(&sl, 0)
             );
+        }
+        if let Ok(dir) = std::env::var("DUMP") {
+            let w = |name: &str, x: &[f32]| {
+                let spec = hound::WavSpec {
+                    channels: 1,
+                    sample_rate: rate,
+                    bits_per_sample: 16,
+                    sample_format: hound::SampleFormat::Int,
+                };
+                let mut wr =
+                    hound::WavWriter::create(format!("{dir}/{}-{name}.wav", case.name), spec)
+                        .expect("wav");
+                for &v in x {
+                    wr.write_sample((v * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
+                        .expect("wav");
+                }
+                wr.finalize().expect("wav");
+            };
+            w("near", &sc.near);
+            w("far", &sc.far);
+            w("mic", &sc.mic);
+            w("echo", &sc.echo);
+            w("ours", &o);
+            w("ourslin", &ol);
+            w("speex", &s);
+            w("speexlin", &sl);
+            w("aec3", &a);
         }
         let row = [
             e(&o),

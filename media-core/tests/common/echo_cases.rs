@@ -99,9 +99,9 @@ pub fn ci_cases() -> Vec<Case> {
 pub fn sweep_cases() -> Vec<Case> {
     let mut v = Vec::new();
     let mut i = 0;
-    for rt60 in [0.1f32, 0.25, 0.4] {
-        for delay in [20.0f32, 100.0, 200.0] {
-            for erl in [0.0f32, 10.0, 20.0] {
+    for (a, rt60) in [0.1f32, 0.25, 0.4].into_iter().enumerate() {
+        for (b, delay) in [20.0f32, 100.0, 200.0].into_iter().enumerate() {
+            for (c, erl) in [0.0f32, 10.0, 20.0].into_iter().enumerate() {
                 let name = Box::leak(
                     format!(
                         "rt{}-d{}-erl{}",
@@ -113,8 +113,9 @@ pub fn sweep_cases() -> Vec<Case> {
                 );
                 v.push(Case {
                     name,
-                    far: i % FAR_TALKERS.len(),
-                    near: (i / 3) % NEAR_TALKERS.len(),
+                    // Talkers rotate with every parameter, so none is tied to one talker.
+                    far: (a + b + c) % FAR_TALKERS.len(),
+                    near: (a + 2 * b + c + 1) % NEAR_TALKERS.len(),
                     path: EchoPath {
                         rt60_s: rt60,
                         delay_ms: delay,

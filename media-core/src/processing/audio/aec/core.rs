@@ -339,7 +339,12 @@ impl EchoCore {
         } else {
             self.delay.update(nbits, near_active, self.erle_lin > 10.0)
         };
-        let new_start = lag.map(|l| l.saturating_sub(self.cfg.headroom));
+        let fixed = tune("fixed_start", -1.0);
+        let new_start = if fixed >= 0.0 {
+            (self.blocks as f32 >= tune("fixed_from", 0.0)).then_some(fixed as usize)
+        } else {
+            lag.map(|l| l.saturating_sub(self.cfg.headroom))
+        };
 
         // Far-end activity over the filter's span.
         let echo_possible = match start {
@@ -353,6 +358,19 @@ impl EchoCore {
             }
         }
 
+        if std::env::var_os("AEC_CORE_DEBUG").is_some() && self.blocks % 100 == 0 {
+            let b: Vec<String> = self
+                .res
+                .erle_bands()
+                .iter()
+                .map(|v| format!("{v:.0}"))
+                .collect();
+            eprintln!(
+                "bands t={:.1} erle_b [{}]",
+                self.blocks as f32 / 100.0,
+                b.join(" ")
+            );
+        }
         if std::env::var_os("AEC_CORE_DEBUG").is_some() && self.blocks % 10 == 0 {
             eprintln!(
                 "core t={:.1} start={:?} erle_lin={:.1}dB adapted={} leak={:.3} far_ms={:.1}dB",
@@ -404,6 +422,14 @@ impl EchoCore {
         // A large one is a moved echo path (a buffer changed): the filters keep their shape
         // relative to the delay.
         if new_start != self.start {
+            if std::env::var_os("AEC_CORE_DEBUG").is_some() {
+                eprintln!(
+                    "core t={:.2} start {:?} -> {:?}",
+                    self.blocks as f32 / 100.0,
+                    self.start,
+                    new_start
+                );
+            }
             match (self.start, new_start) {
                 (Some(old), Some(new)) => {
                     let delta = new as isize - old as isize;
@@ -479,7 +505,7 @@ impl EchoCore {
         // Normalisation: the far power over the filter's span (from the filtering pass),
         // regularised so that bins the far end barely excites do not get huge steps.
         let p_mean = self.far_power.iter().sum::<f32>() / k as f32;
-        let reg = 0.01 * p_mean;
+        let reg = tune("reg", 0.01) * p_mean;
         for (q, &p) in self.step_norm.iter_mut().zip(&self.far_power) {
             *q = p.max(reg);
         }

@@ -151,7 +151,23 @@ impl Partitions {
                 *wk += xk.conj() * ek * (mu * pm);
             }
         }
+        // Constrain the rotating partition and the strongest one (where the direct path is:
+        // its wrap-around error would otherwise build up fastest).
+        let strongest = prop
+            .iter()
+            .enumerate()
+            .fold((0, f32::MIN), |b, (i, &p)| if p > b.1 { (i, p) } else { b })
+            .0;
         let c = constrain % self.m;
+        self.constrain_one(c, fft, time);
+        if strongest != c {
+            self.constrain_one(strongest, fft, time);
+        }
+    }
+
+    /// Limits partition `c` to `N` taps.
+    fn constrain_one(&mut self, c: usize, fft: &mut Fft, time: &mut [f32]) {
+        let k = self.k;
         let w = &mut self.w[c * k..(c + 1) * k];
         let n2 = fft.len();
         fft.inverse(w, &mut time[..n2]);

@@ -139,6 +139,11 @@ impl Suppressor {
         1.0 / self.erle[usize::from(self.band_of[i])]
     }
 
+    /// Per-band ERLE in dB (diagnostics).
+    pub(crate) fn erle_bands(&self) -> [f32; BANDS] {
+        self.erle.map(|e| 10.0 * e.log10())
+    }
+
     /// Mean leakage over the bands.
     pub(crate) fn mean_leak(&self) -> f32 {
         self.erle.iter().map(|e| 1.0 / e).sum::<f32>() / BANDS as f32
