@@ -61,6 +61,9 @@ pub(crate) struct EchoCore {
     far: FarSpectra,
     far_power: Vec<f32>,
     far_peak: f32,
+    align_offset: isize,
+    lag_used: Option<usize>,
+    tail_decay: f32,
     far_bin_power: Vec<f32>,
     far_bits: BinarySpectrum,
     near_bits: BinarySpectrum,
@@ -132,6 +135,9 @@ impl EchoCore {
             far: FarSpectra::new(k, cap),
             far_power: vec![0.0; k],
             far_peak: 0.0,
+            align_offset: 0,
+            lag_used: None,
+            tail_decay: 0.5,
             far_bin_power: vec![0.0; k],
             far_bits: BinarySpectrum::new(),
             near_bits: BinarySpectrum::new(),
@@ -180,9 +186,9 @@ impl EchoCore {
         *self = Self::new(self.cfg);
     }
 
-    /// Estimated echo delay in blocks, once known.
+    /// Estimated echo delay in blocks (of the direct path), once known.
     pub(crate) fn lag(&self) -> Option<usize> {
-        self.delay.lag()
+        self.start.map(|s| s + self.cfg.headroom)
     }
 
     /// Smoothed ERLE in dB over far-end single talk.
@@ -334,16 +340,34 @@ impl EchoCore {
         // let double talk drag the delay estimate.
         let near_talking = matches!(self.res.state(), TalkState::NearEnd | TalkState::DoubleTalk)
             && self.erle_lin > 4.0;
-        let lag = if near_talking {
+        let est = if near_talking {
             self.delay.lag()
         } else {
-            self.delay.update(nbits, near_active, self.erle_lin > 10.0)
+            self.delay.update(nbits, near_active, self.erle_lin > 2.0)
         };
+        // Follow the estimator freely until the filter cancels; after that, small moves are
+        // left to the filter-based alignment (the estimate wobbles by a block or two in
+        // reverberant rooms) and only a large move (a buffer changed) is taken.
+        let mut path_moved = false;
+        match (self.lag_used, est) {
+            (None, Some(l)) => self.lag_used = Some(l),
+            (Some(cur), Some(l)) if l != cur => {
+                let jump = (l as isize - cur as isize).unsigned_abs();
+                if self.erle_lin < 1.6 || jump > 3 {
+                    self.lag_used = Some(l);
+                    path_moved = jump > 2;
+                }
+            }
+            _ => {}
+        }
         let fixed = tune("fixed_start", -1.0);
         let new_start = if fixed >= 0.0 {
             (self.blocks as f32 >= tune("fixed_from", 0.0)).then_some(fixed as usize)
         } else {
-            lag.map(|l| l.saturating_sub(self.cfg.headroom))
+            self.lag_used.map(|l| {
+                let s = l as isize - self.cfg.headroom as isize - self.align_offset;
+                s.max(0) as usize
+            })
         };
 
         // Far-end activity over the filter's span.
@@ -359,6 +383,15 @@ impl EchoCore {
         }
 
         if std::env::var_os("AEC_CORE_DEBUG").is_some() && self.blocks % 100 == 0 {
+            let pe: Vec<String> = (0..self.cfg.partitions)
+                .map(|m| {
+                    format!(
+                        "{:.0}",
+                        10.0 * (self.fg.partition_energy(m) + 1e-30).log10()
+                    )
+                })
+                .collect();
+            eprintln!("parts {}", pe.join(" "));
             let b: Vec<String> = self
                 .res
                 .erle_bands()
@@ -366,9 +399,10 @@ impl EchoCore {
                 .map(|v| format!("{v:.0}"))
                 .collect();
             eprintln!(
-                "bands t={:.1} erle_b [{}]",
+                "bands t={:.1} erle_b [{}] decay {:.2}",
                 self.blocks as f32 / 100.0,
-                b.join(" ")
+                b.join(" "),
+                self.tail_decay
             );
         }
         if std::env::var_os("AEC_CORE_DEBUG").is_some() && self.blocks % 10 == 0 {
@@ -393,6 +427,7 @@ impl EchoCore {
             y_pow: &self.y_pow,
             d_pow: &self.d_pow,
             linear_usable,
+            tail_decay: self.tail_decay,
             echo_possible,
             enabled: self.cfg.suppress,
         });
@@ -417,23 +452,23 @@ impl EchoCore {
 
         self.e_prev.copy_from_slice(&self.e_out);
         self.y_prev.copy_from_slice(&self.y_out);
-        // Apply a new alignment from the next block on. A small move is the estimator
-        // settling on a delay between two blocks: the filters keep the echo path where it is.
-        // A large one is a moved echo path (a buffer changed): the filters keep their shape
-        // relative to the delay.
+        // Apply a new alignment from the next block on. A moved echo path (a buffer changed)
+        // keeps the filters' shape relative to the delay; any other move (alignment
+        // refinement) keeps the modelled echo path where it is.
         if new_start != self.start {
             if std::env::var_os("AEC_CORE_DEBUG").is_some() {
                 eprintln!(
-                    "core t={:.2} start {:?} -> {:?}",
+                    "core t={:.2} start {:?} -> {:?} moved {}",
                     self.blocks as f32 / 100.0,
                     self.start,
-                    new_start
+                    new_start,
+                    path_moved
                 );
             }
             match (self.start, new_start) {
                 (Some(old), Some(new)) => {
-                    let delta = new as isize - old as isize;
-                    if delta.abs() <= 2 {
+                    if !path_moved {
+                        let delta = new as isize - old as isize;
                         self.bg.shift(delta);
                         self.fg.shift(delta);
                     }
@@ -548,6 +583,23 @@ impl EchoCore {
             }
         }
         self.bg.proportions(&mut self.prop);
+        // The converged filter shows where the direct path really is: keep it `headroom`
+        // partitions into the window (the delay estimate may sit late in reverberant rooms).
+        if self.blocks % 25 == 0 && self.erle_lin > 4.0 {
+            if let Some(peak) = self.fg.strongest() {
+                let want = self.cfg.headroom as isize;
+                let p = peak as isize;
+                if p + 1 < want || p > want + 3 {
+                    self.align_offset += want - p;
+                    self.align_offset = self.align_offset.clamp(-4, 8);
+                }
+            }
+        }
+        if self.blocks % 10 == 0 {
+            if let Some(d) = self.fg.tail_decay() {
+                self.tail_decay = 0.8 * self.tail_decay + 0.2 * d.clamp(0.05, 0.95);
+            }
+        }
         self.bg.adapt(
             &self.far,
             s,

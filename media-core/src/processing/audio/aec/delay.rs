@@ -85,7 +85,7 @@ pub(crate) struct DelayEstimator {
 /// Updates a lag needs before its average counts.
 const MIN_UPDATES: u32 = 20;
 /// How many consecutive blocks a new lag must stay best before it is accepted.
-const HOLD_BLOCKS: u32 = 8;
+const HOLD_BLOCKS: u32 = 15;
 /// The same while the filter cancels well at the current lag.
 const SETTLED_HOLD_BLOCKS: u32 = 50;
 
@@ -179,7 +179,7 @@ impl DelayEstimator {
         }
         match self.current {
             None => {
-                if self.candidate_count >= HOLD_BLOCKS / 2 {
+                if self.candidate_count >= 4 {
                     self.current = Some(best);
                 }
             }
@@ -188,7 +188,7 @@ impl DelayEstimator {
                 let (hold, need) = if settled {
                     (SETTLED_HOLD_BLOCKS, 2.0)
                 } else {
-                    (HOLD_BLOCKS, 0.75)
+                    (HOLD_BLOCKS, 1.5)
                 };
                 if self.candidate_count >= hold && margin > need {
                     self.current = Some(best);

@@ -203,6 +203,66 @@ impl Partitions {
         }
     }
 
+    /// Per-block power decay of the modelled echo tail (least-squares slope of log partition
+    /// energy after the strongest partition), or `None` if the tail is too short to tell.
+    pub(crate) fn tail_decay(&self) -> Option<f32> {
+        let energies = self
+            .w
+            .chunks_exact(self.k)
+            .map(|w| w.iter().map(|c| c.norm_sqr()).sum::<f32>());
+        let mut peak = (0usize, 0.0f32);
+        let mut logs = [0.0f32; 64];
+        for (m, e) in energies.enumerate().take(64) {
+            logs[m] = (e + 1e-30).ln();
+            if e > peak.1 {
+                peak = (m, e);
+            }
+        }
+        let first = peak.0 + 1;
+        // Fit only the tail above the adaptation noise floor (the quietest quarter of the
+        // partitions, plus 6 dB).
+        let mut sorted = logs;
+        let used = &mut sorted[..self.m.min(64)];
+        used.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        let floor = used[used.len() / 8] + 0.6 * std::f32::consts::LN_10;
+        let last = (first..self.m.min(64))
+            .find(|&m| logs[m] < floor)
+            .unwrap_or(self.m.min(64));
+        if last < first + 3 {
+            return None;
+        }
+        let n = (last - first) as f32;
+        let mx = (first..last).map(|m| m as f32).sum::<f32>() / n;
+        let my = logs[first..last].iter().sum::<f32>() / n;
+        let (mut sxy, mut sxx) = (0.0, 0.0);
+        for m in first..last {
+            let dx = m as f32 - mx;
+            sxy += dx * (logs[m] - my);
+            sxx += dx * dx;
+        }
+        Some((sxy / sxx).exp())
+    }
+
+    /// The partition with the most energy (where the direct path is), if any has energy.
+    pub(crate) fn strongest(&self) -> Option<usize> {
+        let mut best = (None, 0.0f32);
+        for (m, w) in self.w.chunks_exact(self.k).enumerate() {
+            let e: f32 = w.iter().map(|c| c.norm_sqr()).sum();
+            if e > best.1 {
+                best = (Some(m), e);
+            }
+        }
+        best.0
+    }
+
+    /// Energy of partition `m` (diagnostics).
+    pub(crate) fn partition_energy(&self, m: usize) -> f32 {
+        self.w[m * self.k..(m + 1) * self.k]
+            .iter()
+            .map(|c| c.norm_sqr())
+            .sum()
+    }
+
     /// Proportionate step factors (Valin's variant of IPNLMS, as in speexdsp): each partition's
     /// share follows its response's norm plus a tenth of the largest, normalised to sum to `M`,
     /// so the partitions holding the direct path and early reflections adapt fastest.

@@ -30,6 +30,8 @@ pub(crate) struct SuppressorInput<'a> {
     pub d_pow: &'a [f32],
     /// Whether the linear filter's output can be trusted.
     pub linear_usable: bool,
+    /// Per-block power decay of the echo path's tail (from the filter's shape).
+    pub tail_decay: f32,
     /// Whether the far end has been active within the echo path's span.
     pub echo_possible: bool,
     /// Off: unity gains (linear cancellation only).
@@ -44,8 +46,8 @@ const NEAR_HANGOVER: u32 = 6;
 const BETA_FAR: f32 = 4.0;
 const FLOOR_FAR: f32 = 0.01;
 /// The same while the near end talks.
-const BETA_NEAR: f32 = 1.0;
-const FLOOR_NEAR: f32 = 0.2;
+const BETA_NEAR: f32 = 2.0;
+const FLOOR_NEAR: f32 = 0.1;
 /// Near-end score: log2 of output over (residual + noise) at which it starts and saturates.
 const NEAR_LO: f32 = 1.5;
 const NEAR_HI: f32 = 4.0;
@@ -77,6 +79,8 @@ pub(crate) struct Suppressor {
     t_alpha: f32,
     t_learn_down: f32,
     t_hold: f32,
+    t_obs: f32,
+    t_kappa: f32,
     k: usize,
     band_of: Vec<u8>,
     erle: [f32; BANDS],
@@ -85,6 +89,7 @@ pub(crate) struct Suppressor {
     gain: Vec<f32>,
     prev_e: Vec<f32>,
     r: Vec<f32>,
+    r_obs: Vec<f32>,
     noise: Vec<f32>,
     near_hold: u32,
     log_ratio: f32,
@@ -113,6 +118,8 @@ impl Suppressor {
             t_alpha: tune("alpha", ALPHA),
             t_learn_down: tune("learn_down", 0.15),
             t_hold: tune("hold", 0.6),
+            t_obs: tune("obs", 1.0),
+            t_kappa: tune("kappa", 0.3),
             k,
             band_of,
             erle: [1.0; BANDS],
@@ -121,6 +128,7 @@ impl Suppressor {
             gain: vec![1.0; k],
             prev_e: vec![0.0; k],
             r: vec![0.0; k],
+            r_obs: vec![0.0; k],
             noise: vec![0.0; k],
             near_hold: 0,
             log_ratio: 0.0,
@@ -177,8 +185,19 @@ impl Suppressor {
             } else {
                 inp.d_pow[i]
             };
-            // Residual echo outlasts its estimate's dips: hold peaks, decaying.
-            self.r[i] = inst.max(self.t_hold * self.r[i]);
+            // Residual echo outlasts its estimate's dips: hold peaks, decaying; and what was
+            // observed to be residual in far-end single talk decays no faster than the room.
+            let hold = if self.t_hold > 0.0 {
+                self.t_hold
+            } else {
+                inp.tail_decay.max(0.3)
+            };
+            let obs = if inp.echo_possible {
+                self.t_obs * inp.tail_decay.max(0.3) * self.r_obs[i]
+            } else {
+                0.0
+            };
+            self.r[i] = inst.max(hold * self.r[i]).max(obs);
             r_sum += self.r[i];
             e_sum += inp.e_pow[i];
             n_sum += self.noise[i];
@@ -222,6 +241,19 @@ impl Suppressor {
             (false, true) => TalkState::NearEnd,
             (true, true) => TalkState::DoubleTalk,
         };
+        // The observed residual envelope (all of the output is echo in far-end single talk).
+        let decay = inp.tail_decay.max(0.3);
+        let single = inp.linear_usable && self.state == TalkState::FarEnd && score < 0.2;
+        for ((o, &e), &y) in self.r_obs.iter_mut().zip(inp.e_pow).zip(inp.y_pow.iter()) {
+            // Never more than a few times what the echo estimate explains, so a near-end onset
+            // the detector missed for a block cannot lock the suppressor shut.
+            let cap = self.t_kappa * y;
+            *o = if single {
+                e.min(cap).max(decay * *o)
+            } else {
+                decay * *o
+            };
+        }
         // Learn the filter's ERLE per band in far-end single talk.
         if inp.linear_usable && self.state == TalkState::FarEnd && score < 0.2 {
             self.num = [0.0; BANDS];
