@@ -1,6 +1,9 @@
-//! Audio processing stages. Every stage implements [`AudioStage`] on 10 ms mono f32 frames.
+//! Audio processing stages. Every stage implements [`AudioStage`] on 10 ms mono f32 frames;
+//! [`chain::ProcessingChain`] runs them in order on 16-bit capture audio.
 
 pub mod aec;
+pub mod chain;
+pub mod highpass;
 pub mod plc;
 pub mod stage;
 

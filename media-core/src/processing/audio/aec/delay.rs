@@ -55,10 +55,6 @@ impl BinarySpectrum {
         }
         bits
     }
-
-    pub(crate) fn reset(&mut self) {
-        *self = Self::new();
-    }
 }
 
 /// Tracks the echo delay in blocks.
@@ -105,11 +101,6 @@ impl DelayEstimator {
             candidate_count: 0,
             contrast: 0.0,
         }
-    }
-
-    pub(crate) fn reset(&mut self) {
-        let n = self.far_bits.len();
-        *self = Self::new(n - 1);
     }
 
     /// Adds the newest far-end block's bits.
@@ -202,13 +193,6 @@ impl DelayEstimator {
     /// The accepted lag.
     pub(crate) fn lag(&self) -> Option<usize> {
         self.current
-    }
-
-    /// Forces the lag (after a far-end buffer change the caller knows about).
-    pub(crate) fn shift_history(&mut self, blocks: isize) {
-        if let Some(c) = self.current {
-            self.current = Some((c as isize + blocks).max(0) as usize);
-        }
     }
 }
 

@@ -62,11 +62,6 @@ impl FarSpectra {
     pub(crate) fn energy(&self, age: usize) -> f32 {
         self.energy[self.index(age)]
     }
-
-    pub(crate) fn clear(&mut self) {
-        self.spectra.fill(Complex32::new(0.0, 0.0));
-        self.energy.fill(0.0);
-    }
 }
 
 /// One set of partitioned filter weights.
@@ -84,10 +79,6 @@ impl Partitions {
             k,
             w: vec![Complex32::new(0.0, 0.0); m * k],
         }
-    }
-
-    pub(crate) fn count(&self) -> usize {
-        self.m
     }
 
     pub(crate) fn clear(&mut self) {

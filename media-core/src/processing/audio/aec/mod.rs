@@ -415,6 +415,19 @@ impl EchoCanceller {
         self.core.leak()
     }
 
+    /// Drops the far-end audio queued so far. Call it once per frame while the canceller is
+    /// bypassed, so playback does not fill the ring; [`AudioStage::reset`] it before using it
+    /// again (the echo path may have changed meanwhile).
+    pub fn discard_far_end(&mut self) {
+        let n = self.far_rx.slots();
+        if let Ok(chunk) = self.far_rx.read_chunk(n) {
+            chunk.commit_all();
+        }
+        let len = self.fifo.len;
+        self.fifo.discard(len);
+        self.far_started = false;
+    }
+
     /// Moves queued far-end samples from the ring into the core-rate FIFO.
     fn drain_far(&mut self) {
         loop {
