@@ -138,6 +138,8 @@ pub struct EchoMetrics {
     pub far_queued_ms: f32,
     /// Non-finite far-end samples replaced by zero.
     pub far_sanitized: u64,
+    /// Times the canceller restarted because its output went non-finite (should stay 0).
+    pub divergences: u64,
 }
 
 /// The playback side of the echo canceller: push what the loudspeaker plays. Lock-free and
@@ -292,6 +294,7 @@ pub struct EchoCanceller {
     underruns: u64,
     far_dropped: u64,
     far_sanitized: u64,
+    divergences: u64,
 }
 
 impl EchoCanceller {
@@ -357,6 +360,7 @@ impl EchoCanceller {
             underruns: 0,
             far_dropped: 0,
             far_sanitized: 0,
+            divergences: 0,
         })
     }
 
@@ -374,17 +378,17 @@ impl EchoCanceller {
     /// Feeds far-end (loudspeaker) audio from the capture thread: a mono frame of any length at
     /// the canceller's rate, f32 or 16-bit.
     pub fn render(&mut self, far: &AudioFrame) -> Result<(), ProcessError> {
-        let tx = self.far_tx.as_mut().ok_or(ProcessError::InvalidConfig(
-            "far end was handed to a FarEndSender".into(),
-        ))?;
+        let tx = self.far_tx.as_mut().ok_or_else(|| {
+            ProcessError::InvalidConfig("far end was handed to a FarEndSender".into())
+        })?;
         tx.push_frame(far).map(|_| ())
     }
 
     /// Feeds far-end f32 samples from the capture thread (see [`Self::render`]).
     pub fn render_f32(&mut self, far: &[f32]) -> Result<(), ProcessError> {
-        let tx = self.far_tx.as_mut().ok_or(ProcessError::InvalidConfig(
-            "far end was handed to a FarEndSender".into(),
-        ))?;
+        let tx = self.far_tx.as_mut().ok_or_else(|| {
+            ProcessError::InvalidConfig("far end was handed to a FarEndSender".into())
+        })?;
         tx.push(far);
         Ok(())
     }
@@ -406,6 +410,7 @@ impl EchoCanceller {
             far_dropped: self.far_dropped + sender_dropped,
             far_queued_ms: self.fifo.len as f32 * 1000.0 / core_rate,
             far_sanitized: self.far_sanitized + sender_sanitized,
+            divergences: self.divergences,
         }
     }
 
@@ -542,6 +547,14 @@ impl AudioStage for EchoCanceller {
                     *s = g * delayed + sp.up[i];
                 }
             }
+        }
+        // Defence in depth: should the adaptive state ever blow up (it is bounded by the
+        // sanitised, clamped inputs, but never trust an adaptive filter blindly), start over
+        // rather than emit non-finite audio.
+        if samples.iter().any(|v| !v.is_finite()) {
+            sanitize(samples);
+            self.core.reset();
+            self.divergences += 1;
         }
         let em = self.echo_metrics();
         self.metrics.erle_db = em.erle_db;
