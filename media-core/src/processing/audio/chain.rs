@@ -165,6 +165,15 @@ impl ProcessingChain {
         self.frame_len
     }
 
+    /// Delay the built-in stages add now, in samples (the echo canceller's when it runs;
+    /// plugged-in stages do not report theirs).
+    pub fn latency_samples(&self) -> usize {
+        match &self.aec {
+            Some(a) if self.enabled[Slot::Aec.index()] => a.latency_samples(),
+            _ => 0,
+        }
+    }
+
     /// The chain's rate.
     pub fn sample_rate(&self) -> SampleRate {
         self.rate

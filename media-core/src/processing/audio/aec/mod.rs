@@ -369,6 +369,15 @@ impl EchoCanceller {
         &self.cfg
     }
 
+    /// Delay the canceller adds to the capture, in samples at its rate: one 10 ms block, plus
+    /// the band split's filters at 32 and 48 kHz.
+    pub fn latency_samples(&self) -> usize {
+        match &self.split {
+            None => self.frame_len,
+            Some(sp) => sp.m * self.n + ROUND_TRIP_DELAY,
+        }
+    }
+
     /// Hands the far-end path to the playback side (once): after this, feed the far end
     /// through the returned sender, possibly from another thread; [`Self::render`] then fails.
     pub fn far_end_sender(&mut self) -> Option<FarEndSender> {
