@@ -5,6 +5,7 @@ mod call;
 mod coding;
 mod containers;
 mod input;
+mod process;
 mod rtp_io;
 
 use clap::{Parser, Subcommand};
@@ -182,6 +183,35 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a capture recording through the processing chain (high-pass, echo cancellation
+    /// against what the loudspeaker played, noise suppression, gain control).
+    Process {
+        /// What the loudspeaker played while IN was captured, aligned with IN at the start.
+        #[arg(long, value_name = "FAR.wav")]
+        far: Option<String>,
+        /// Cancel the echo of FAR in IN (needs --far).
+        #[arg(long)]
+        aec: bool,
+        /// Noise suppression.
+        #[arg(long)]
+        ns: bool,
+        /// Automatic gain control.
+        #[arg(long)]
+        agc: bool,
+        /// Leave the 90 Hz high-pass filter off.
+        #[arg(long)]
+        no_highpass: bool,
+        /// Processing and output rate in Hz (inputs are resampled to it).
+        #[arg(long, default_value_t = 16000)]
+        rate: u32,
+        /// Print a JSON report on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Captured WAV (or `builtin:speech`).
+        input: String,
+        /// Output WAV.
+        output: PathBuf,
+    },
     /// Encode, drop packets, decode with concealment: what a listener would hear.
     Transcode {
         #[command(flatten)]
@@ -339,6 +369,27 @@ fn main() -> ExitCode {
             };
             coding::decode(&codec, rate, loss, json, &input, &output)
         }
+        Command::Process {
+            far,
+            aec,
+            ns,
+            agc,
+            no_highpass,
+            rate,
+            json,
+            input,
+            output,
+        } => process::process(&process::ProcessArgs {
+            input: &input,
+            far: far.as_deref(),
+            output: &output,
+            aec,
+            ns,
+            agc,
+            no_highpass,
+            rate,
+            json,
+        }),
         Command::Transcode {
             codec,
             rate,

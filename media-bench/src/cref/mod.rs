@@ -4,4 +4,5 @@
 
 pub mod soxr;
 pub mod spandsp;
+pub mod speex_echo;
 pub mod speexdsp;

@@ -1,10 +1,11 @@
-//! Audio processing. Every stage implements [`AudioStage`] on 10 ms mono f32 frames
-//! (concealment, DTMF detection); beside them are the tools that produce or measure audio
-//! rather than transform it: the DTMF generator, comfort noise (RFC 3389) and the P.56
-//! speech level meter.
+//! Audio processing stages. Every stage implements [`AudioStage`] on 10 ms mono f32 frames;
+//! [`chain::ProcessingChain`] runs them in order on 16-bit capture audio.
 
+pub mod aec;
+pub mod chain;
 pub mod cng;
 pub mod dtmf;
+pub mod highpass;
 pub mod level;
 pub mod plc;
 pub mod stage;

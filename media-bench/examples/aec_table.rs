@@ -1,0 +1,141 @@
+//! Echo-canceller quality table on real speech: ours, WebRTC AEC3 as-is (sonora), speexdsp, and
+//! no AEC, per case: ERLE in far-end single talk after 2 s and PESQ of the double-talk output
+//! against the clean near end. `--sweep` runs all 27 cases (RT60 x delay x ERL), otherwise the
+//! three CI cases. Needs the .venv PESQ judge (scripts/setup.sh).
+//!
+//!   cargo run --release -p media-bench --features c-reference --example aec_table -- --sweep
+#[path = "../tests/support/aec_run.rs"]
+mod aec_run;
+#[path = "../../media-core/tests/common/echo_cases.rs"]
+mod echo_cases;
+#[path = "../../media-core/tests/common/pesq.rs"]
+mod pesq;
+#[path = "../../media-core/tests/common/sonora_ref.rs"]
+mod sonora_ref;
+
+use media_core::processing::audio::aec::sim::erle_db;
+
+fn main() {
+    let rate = 16000;
+    let sweep = std::env::args().any(|a| a == "--sweep");
+    let cases = if sweep {
+        echo_cases::sweep_cases()
+    } else {
+        echo_cases::ci_cases()
+    };
+    let python = pesq::python().expect("python");
+    println!(
+        "ERLE (dB, far-end single talk 2-5 s) | double-talk PESQ (WB, 5-10 s, vs clean near end)"
+    );
+    println!("| case | ERLE ours | ERLE AEC3 | ERLE speex | ERLE speex-lin | PESQ none | PESQ ours | PESQ AEC3 | PESQ speex | PESQ speex-lin | PESQ ours-lin |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut sums = [0.0f64; 10];
+    let only: Option<usize> = std::env::var("CASE").ok().and_then(|v| v.parse().ok());
+    for (ci, case) in cases.iter().enumerate() {
+        if only.is_some_and(|o| o != ci) {
+            continue;
+        }
+        let sc = echo_cases::build(case, rate);
+        let o = aec_run::ours(&sc, true);
+        let ol = aec_run::ours(&sc, false);
+        let a = aec_run::aec3(&sc);
+        let s = aec_run::speex(&sc, case.path.delay_ms, true);
+        let sl = aec_run::speex(&sc, case.path.delay_ms, false);
+        let ew = echo_cases::erle_window(rate);
+        let dw = echo_cases::dt_window(rate);
+        let e = |x: &[f32]| f64::from(erle_db(&sc.echo[ew.clone()], &x[ew.clone()]));
+        let near = &sc.near[dw.clone()];
+        let p = pesq::pesq_pairs(
+            &python,
+            rate,
+            &[
+                (near, &sc.mic[dw.clone()]),
+                (near, &o[dw.clone()]),
+                (near, &a[dw.clone()]),
+                (near, &s[dw.clone()]),
+                (near, &sl[dw.clone()]),
+                (near, &ol[dw.clone()]),
+            ],
+        );
+        if std::env::var_os("DT_ERLE").is_some() {
+            // Residual echo in double talk for the linear-only cancellers: output minus the
+            // near end (ours lags one block).
+            let d = rate as usize / 100;
+            let dt_erle = |out: &[f32], lag: usize| {
+                let r: Vec<f32> = dw.clone().map(|i| out[i] - sc.near[i - lag]).collect();
+                erle_db(&sc.echo[dw.clone()], &r)
+            };
+            let per = |out: &[f32], lag: usize| -> String {
+                (0..10)
+                    .map(|j| {
+                        let a = dw.start + j * rate as usize / 2;
+                        let r: Vec<f32> = (a..a + rate as usize / 2)
+                            .map(|i| out[i] - sc.near[i - lag])
+                            .collect();
+                        format!("{:.0}", erle_db(&sc.echo[a..a + rate as usize / 2], &r))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            println!(
+                "   DT linear ERLE: ours {:.1} [{}] speex {:.1} [{}]",
+                dt_erle(&ol, d),
+                per(&ol, d),
+                dt_erle(&sl, 0),
+                per(&sl, 0)
+            );
+        }
+        if let Ok(dir) = std::env::var("DUMP") {
+            let w = |name: &str, x: &[f32]| {
+                let spec = hound::WavSpec {
+                    channels: 1,
+                    sample_rate: rate,
+                    bits_per_sample: 16,
+                    sample_format: hound::SampleFormat::Int,
+                };
+                let mut wr =
+                    hound::WavWriter::create(format!("{dir}/{}-{name}.wav", case.name), spec)
+                        .expect("wav");
+                for &v in x {
+                    wr.write_sample((v * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
+                        .expect("wav");
+                }
+                wr.finalize().expect("wav");
+            };
+            w("near", &sc.near);
+            w("far", &sc.far);
+            w("mic", &sc.mic);
+            w("echo", &sc.echo);
+            w("ours", &o);
+            w("ourslin", &ol);
+            w("speex", &s);
+            w("speexlin", &sl);
+            w("aec3", &a);
+        }
+        let row = [
+            e(&o),
+            e(&a),
+            e(&s),
+            e(&sl),
+            p[0],
+            p[1],
+            p[2],
+            p[3],
+            p[4],
+            p[5],
+        ];
+        for (acc, v) in sums.iter_mut().zip(row) {
+            *acc += v;
+        }
+        println!(
+            "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            case.name, row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9]
+        );
+    }
+    let n = cases.len() as f64;
+    let m: Vec<f64> = sums.iter().map(|s| s / n).collect();
+    println!(
+        "| mean | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+        m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9]
+    );
+}

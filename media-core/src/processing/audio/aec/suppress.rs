@@ -1,0 +1,306 @@
+//! Residual echo suppressor, double-talk aware.
+//!
+//! **Residual estimate.** The linear filter's echo estimate `Y` is untouched by near-end
+//! speech; what it leaves behind is, per band, a fraction of it: `R(k) = |Y(k)|² / ERLE_b`.
+//! The per-band ERLE (capture power over output power) is learned only while the far end talks
+//! alone, so the residual estimate stays right when the near end joins in: near-end speech
+//! raises the output power but not `R`.
+//!
+//! **Who is talking.** The output carrying clearly more power than residual echo and noise
+//! explain means near-end speech; the flag is held for a few blocks.
+//!
+//! **Gains.** Wiener gains on the decision-directed a-priori echo-to-signal ratio
+//! (Ephraim-Malah smoothing, so no musical noise). In far-end single talk the residual is
+//! over-estimated fourfold and the floor is -40 dB, which removes what the filter leaves; in
+//! double talk the estimate is used as is with a -14 dB floor, so bins where the near end
+//! dominates pass nearly untouched and only bins the echo dominates are attenuated.
+//!
+//! Before the linear filter helps (start of a call, lost alignment) the capture itself is
+//! treated as residual while the far end talks: half duplex until the filter converges.
+
+use super::TalkState;
+
+/// What the suppressor sees of one block.
+pub(crate) struct SuppressorInput<'a> {
+    /// Power spectrum of the signal to suppress (linear output, or capture when unusable).
+    pub e_pow: &'a [f32],
+    /// Power spectrum of the linear echo estimate.
+    pub y_pow: &'a [f32],
+    /// Power spectrum of the capture.
+    pub d_pow: &'a [f32],
+    /// Whether the linear filter's output can be trusted.
+    pub linear_usable: bool,
+    /// Per-block power decay of the echo path's tail (from the filter's shape).
+    pub tail_decay: f32,
+    /// Whether the far end has been active within the echo path's span.
+    pub echo_possible: bool,
+    /// Off: unity gains (linear cancellation only).
+    pub enabled: bool,
+}
+
+/// Bands for the ERLE estimate.
+const BANDS: usize = 16;
+/// Blocks the near-end flag is held after the last evidence.
+const NEAR_HANGOVER: u32 = 6;
+/// Over-subtraction and floor (amplitude) in far-end single talk.
+const BETA_FAR: f32 = 4.0;
+const FLOOR_FAR: f32 = 0.01;
+/// The same while the near end talks.
+const BETA_NEAR: f32 = 2.0;
+const FLOOR_NEAR: f32 = 0.1;
+/// Near-end score: log2 of output over (residual + noise) at which it starts and saturates.
+const NEAR_LO: f32 = 1.5;
+const NEAR_HI: f32 = 4.0;
+/// Decision-directed smoothing.
+const ALPHA: f32 = 0.85;
+
+/// Tuning override for experiments: `AEC_TUNE="name=value,..."` (temporary).
+pub(crate) fn tune(name: &str, default: f32) -> f32 {
+    std::env::var("AEC_TUNE")
+        .ok()
+        .and_then(|v| {
+            v.split(',').find_map(|kv| {
+                let (k, val) = kv.split_once('=')?;
+                (k == name).then(|| val.parse().ok())?
+            })
+        })
+        .unwrap_or(default)
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Suppressor {
+    t_hang: u32,
+    t_beta_far: f32,
+    t_floor_far: f32,
+    t_beta_near: f32,
+    t_floor_near: f32,
+    t_lo: f32,
+    t_hi: f32,
+    t_alpha: f32,
+    t_learn_down: f32,
+    t_hold: f32,
+    t_obs: f32,
+    t_kappa: f32,
+    k: usize,
+    band_of: Vec<u8>,
+    erle: [f32; BANDS],
+    num: [f32; BANDS],
+    den: [f32; BANDS],
+    gain: Vec<f32>,
+    prev_e: Vec<f32>,
+    r: Vec<f32>,
+    r_obs: Vec<f32>,
+    noise: Vec<f32>,
+    near_hold: u32,
+    log_ratio: f32,
+    state: TalkState,
+    high_gain: f32,
+    blocks: u64,
+}
+
+impl Suppressor {
+    pub(crate) fn new(k: usize) -> Self {
+        // Bands equally wide on a square-root frequency scale (narrow at low frequencies).
+        let band_of = (0..k)
+            .map(|i| {
+                let f = (i as f32 / k as f32).sqrt();
+                ((f * BANDS as f32) as usize).min(BANDS - 1) as u8
+            })
+            .collect();
+        Self {
+            t_hang: tune("hang", NEAR_HANGOVER as f32) as u32,
+            t_beta_far: tune("beta_far", BETA_FAR),
+            t_floor_far: tune("floor_far", FLOOR_FAR),
+            t_beta_near: tune("beta_near", BETA_NEAR),
+            t_floor_near: tune("floor_near", FLOOR_NEAR),
+            t_lo: tune("lo", NEAR_LO),
+            t_hi: tune("hi", NEAR_HI),
+            t_alpha: tune("alpha", ALPHA),
+            t_learn_down: tune("learn_down", 0.15),
+            t_hold: tune("hold", 0.6),
+            t_obs: tune("obs", 1.0),
+            t_kappa: tune("kappa", 0.3),
+            k,
+            band_of,
+            erle: [1.0; BANDS],
+            num: [0.0; BANDS],
+            den: [0.0; BANDS],
+            gain: vec![1.0; k],
+            prev_e: vec![0.0; k],
+            r: vec![0.0; k],
+            r_obs: vec![0.0; k],
+            noise: vec![0.0; k],
+            near_hold: 0,
+            log_ratio: 0.0,
+            state: TalkState::Silence,
+            high_gain: 1.0,
+            blocks: 0,
+        }
+    }
+
+    pub(crate) fn state(&self) -> TalkState {
+        self.state
+    }
+
+    /// Leakage of the linear filter at bin `i`: 1 / ERLE of its band.
+    pub(crate) fn leak(&self, i: usize) -> f32 {
+        1.0 / self.erle[usize::from(self.band_of[i])]
+    }
+
+    /// Per-band ERLE in dB (diagnostics).
+    pub(crate) fn erle_bands(&self) -> [f32; BANDS] {
+        self.erle.map(|e| 10.0 * e.log10())
+    }
+
+    /// Mean leakage over the bands.
+    pub(crate) fn mean_leak(&self) -> f32 {
+        self.erle.iter().map(|e| 1.0 / e).sum::<f32>() / BANDS as f32
+    }
+
+    pub(crate) fn high_band_gain(&self) -> f32 {
+        self.high_gain
+    }
+
+    /// Computes this block's gains.
+    pub(crate) fn update(&mut self, inp: &SuppressorInput<'_>) -> &[f32] {
+        let k = self.k;
+        self.blocks += 1;
+        // Noise floor: follows minima at once, rises slowly (about 3 dB/s).
+        for (nf, &e) in self.noise.iter_mut().zip(inp.e_pow) {
+            if self.blocks <= 10 {
+                *nf = nf.max(e);
+            } else if e < *nf {
+                *nf = e;
+            } else {
+                *nf *= 1.002;
+            }
+        }
+        // Residual echo estimate.
+        let (mut r_sum, mut e_sum, mut n_sum) = (0.0f32, 0.0f32, 0.0f32);
+        for i in 0..k {
+            let inst = if !inp.echo_possible {
+                0.0
+            } else if inp.linear_usable {
+                inp.y_pow[i] / self.erle[usize::from(self.band_of[i])]
+            } else {
+                inp.d_pow[i]
+            };
+            // Residual echo outlasts its estimate's dips: hold peaks, decaying; and what was
+            // observed to be residual in far-end single talk decays no faster than the room.
+            let hold = if self.t_hold > 0.0 {
+                self.t_hold
+            } else {
+                inp.tail_decay.max(0.3)
+            };
+            let obs = if inp.echo_possible {
+                self.t_obs * inp.tail_decay.max(0.3) * self.r_obs[i]
+            } else {
+                0.0
+            };
+            self.r[i] = inst.max(hold * self.r[i]).max(obs);
+            r_sum += self.r[i];
+            e_sum += inp.e_pow[i];
+            n_sum += self.noise[i];
+        }
+        // Near-end evidence: the output holds clearly more than residual echo and noise
+        // explain. Scored softly (0: far end alone, 1: near end dominant) on a smoothed ratio.
+        let ratio = if inp.linear_usable || !inp.echo_possible {
+            (e_sum + 1e-12) / (r_sum + 2.0 * n_sum + 1e-12)
+        } else {
+            1.0
+        };
+        self.log_ratio = 0.5 * self.log_ratio + 0.5 * ratio.log2().clamp(-10.0, 20.0);
+        let score = ((self.log_ratio - self.t_lo) / (self.t_hi - self.t_lo)).clamp(0.0, 1.0);
+        if score >= 0.5 {
+            self.near_hold = self.t_hang;
+        } else {
+            self.near_hold = self.near_hold.saturating_sub(1);
+        }
+        // The hangover keeps the suppression relaxed between near-end syllables.
+        let score = if self.near_hold > 0 {
+            score.max(0.5)
+        } else {
+            score
+        };
+        let near = self.near_hold > 0;
+        let echo = inp.echo_possible && r_sum > 0.1 * n_sum;
+        if std::env::var_os("AEC_DEBUG").is_some() && self.blocks.is_multiple_of(5) {
+            let me: f32 = self.erle.iter().map(|e| 10.0 * e.log10()).sum::<f32>() / BANDS as f32;
+            eprintln!(
+                "dbg t={:.2} lin={} e/r={:.1}dB e/n={:.1}dB erle_b={:.1}dB score={score:.2}",
+                self.blocks as f32 / 100.0,
+                inp.linear_usable,
+                10.0 * (e_sum / (r_sum + 1e-12)).log10(),
+                10.0 * (e_sum / (n_sum + 1e-12)).log10(),
+                me
+            );
+        }
+        self.state = match (echo, near) {
+            (false, false) => TalkState::Silence,
+            (true, false) => TalkState::FarEnd,
+            (false, true) => TalkState::NearEnd,
+            (true, true) => TalkState::DoubleTalk,
+        };
+        // The observed residual envelope (all of the output is echo in far-end single talk).
+        let decay = inp.tail_decay.max(0.3);
+        let single = inp.linear_usable && self.state == TalkState::FarEnd && score < 0.2;
+        for ((o, &e), &y) in self.r_obs.iter_mut().zip(inp.e_pow).zip(inp.y_pow.iter()) {
+            // Never more than a few times what the echo estimate explains, so a near-end onset
+            // the detector missed for a block cannot lock the suppressor shut.
+            let cap = self.t_kappa * y;
+            *o = if single {
+                e.min(cap).max(decay * *o)
+            } else {
+                decay * *o
+            };
+        }
+        // Learn the filter's ERLE per band in far-end single talk.
+        if inp.linear_usable && self.state == TalkState::FarEnd && score < 0.2 {
+            self.num = [0.0; BANDS];
+            self.den = [0.0; BANDS];
+            for i in 0..k {
+                let b = usize::from(self.band_of[i]);
+                self.num[b] += inp.d_pow[i];
+                self.den[b] += inp.e_pow[i] + self.noise[i];
+            }
+            for b in 0..BANDS {
+                if self.num[b] > 0.0 && self.den[b] > 0.0 {
+                    let ratio = (self.num[b] / self.den[b]).clamp(1.0, 1e4);
+                    // Quick to believe more residual, slow to believe less.
+                    let a = if ratio < self.erle[b] {
+                        self.t_learn_down
+                    } else {
+                        0.03
+                    };
+                    self.erle[b] += a * (ratio - self.erle[b]);
+                }
+            }
+        }
+        if !inp.enabled {
+            self.gain.fill(1.0);
+            self.high_gain = 1.0;
+            return &self.gain;
+        }
+        // Over-subtraction and floor move geometrically from their far-end to their near-end
+        // values with the score.
+        let beta = self.t_beta_far * (self.t_beta_near / self.t_beta_far).powf(score);
+        let floor = self.t_floor_far * (self.t_floor_near / self.t_floor_far).powf(score);
+        for i in 0..k {
+            let e = inp.e_pow[i];
+            let g = if self.r[i] <= 0.0 {
+                1.0
+            } else {
+                let r = beta * self.r[i] + 1e-20;
+                let post = e / r;
+                let prior_prev = self.gain[i] * self.gain[i] * self.prev_e[i] / r;
+                let xi = self.t_alpha * prior_prev + (1.0 - self.t_alpha) * (post - 1.0).max(0.0);
+                (xi / (1.0 + xi)).max(floor)
+            };
+            self.gain[i] = g;
+            self.prev_e[i] = e;
+        }
+        let top = 3 * k / 4;
+        self.high_gain = self.gain[top..].iter().sum::<f32>() / (k - top).max(1) as f32;
+        &self.gain
+    }
+}
