@@ -1,0 +1,252 @@
+//! Voice activity detection per 10 ms frame, for DTX and the conference's active speaker.
+//!
+//! # Choice
+//!
+//! The detector is `earshot`'s network (40 log-mel bands of a 48 ms window every 16 ms at
+//! 16 kHz, normalised per frame, through a small convolutional + recurrent net) wrapped for the
+//! chain: the frame is converted to 16 kHz (polyphase FIR from 8, 32 or 48 kHz), gathered into
+//! earshot's 256-sample hops, and each 10 ms frame takes the score of the latest hop that ended
+//! in it (or, when none did, the previous score). The score then passes a short smoother and a
+//! hangover. On labelled real speech mixed with pink, brown and babble noise at 0 to 20 dB SNR
+//! this scored a higher frame accuracy than webrtcvad in its best mode at every SNR
+//! (`scripts/vad_judge.py`, `media-bench/tests/stage_quality.rs`).
+//!
+//! The stage never changes the audio. A frame with non-finite samples is judged with those
+//! samples taken as zero (counted in `sanitized_samples`), and the frame itself is left as it
+//! came.
+//!
+//! # Decision
+//!
+//! `speech_probability` is the smoothed network score; [`VoiceActivityDetector::is_speech`]
+//! turns true when it reaches [`VadConfig::threshold`] and stays true for
+//! [`VadConfig::hangover_ms`] after the score last did. The noise floor (input level of frames
+//! judged non-speech, a slow average) is reported too.
+
+use earshot::Detector;
+
+use super::ratio::FixedRatio;
+use super::stage::{check_frame, AudioStage, ProcessError, StageMetrics};
+use crate::frame::{AudioFrame, SampleRate};
+
+/// Earshot's hop at 16 kHz.
+const HOP: usize = 256;
+/// 10 ms at 16 kHz.
+const FRAME16: usize = 160;
+
+/// Configuration of a [`VoiceActivityDetector`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VadConfig {
+    /// The chain's rate: 8, 16, 32 or 48 kHz.
+    pub sample_rate: SampleRate,
+    /// Smoothed score at or above which a frame is speech (0..1).
+    pub threshold: f32,
+    /// How long a decision stays "speech" after the score last reached the threshold (ms,
+    /// a multiple of 10; at most 2000).
+    pub hangover_ms: u32,
+}
+
+impl Default for VadConfig {
+    fn default() -> Self {
+        Self {
+            sample_rate: SampleRate::HZ_16000,
+            threshold: 0.5,
+            hangover_ms: 80,
+        }
+    }
+}
+
+impl VadConfig {
+    /// The default configuration at `rate`.
+    pub fn at(rate: SampleRate) -> Self {
+        Self {
+            sample_rate: rate,
+            ..Self::default()
+        }
+    }
+}
+
+/// Speech / non-speech per 10 ms frame, as an [`AudioStage`] that leaves the audio unchanged.
+pub struct VoiceActivityDetector {
+    config: VadConfig,
+    detector: Box<Detector>,
+    to16: Option<FixedRatio>,
+    /// The frame, sanitised (at the stage rate).
+    clean: Vec<f32>,
+    /// 16 kHz samples waiting for a full hop (capacity HOP + FRAME16).
+    pending: Vec<f32>,
+    filled: usize,
+    /// 16 kHz conversion of the current frame.
+    frame16: Vec<f32>,
+    raw_score: f32,
+    score: f32,
+    hang_frames: u32,
+    hang_left: u32,
+    speech: bool,
+    noise_power: f32,
+    metrics: StageMetrics,
+}
+
+impl std::fmt::Debug for VoiceActivityDetector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VoiceActivityDetector")
+            .field("config", &self.config)
+            .field("speech", &self.speech)
+            .field("metrics", &self.metrics)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VoiceActivityDetector {
+    /// A detector for `config`: rate 8, 16, 32 or 48 kHz, threshold in (0, 1), hangover a
+    /// multiple of 10 ms up to 2 s.
+    pub fn new(config: VadConfig) -> Result<Self, ProcessError> {
+        let hz = config.sample_rate.hz();
+        if ![8000, 16000, 32000, 48000].contains(&hz) {
+            return Err(ProcessError::InvalidConfig(format!(
+                "voice activity detection runs at 8, 16, 32 or 48 kHz, not {hz} Hz"
+            )));
+        }
+        if !(config.threshold > 0.0 && config.threshold < 1.0) {
+            return Err(ProcessError::InvalidConfig(format!(
+                "VAD threshold must be in (0, 1), not {}",
+                config.threshold
+            )));
+        }
+        if config.hangover_ms % 10 != 0 || config.hangover_ms > 2000 {
+            return Err(ProcessError::InvalidConfig(format!(
+                "VAD hangover must be a multiple of 10 ms up to 2000, not {}",
+                config.hangover_ms
+            )));
+        }
+        let frame = config.sample_rate.samples_in_ms(10);
+        Ok(Self {
+            config,
+            detector: Detector::default_boxed(),
+            to16: (hz != 16000).then(|| FixedRatio::new(hz, 16000, frame)),
+            clean: vec![0.0; frame],
+            pending: vec![0.0; HOP + FRAME16],
+            filled: 0,
+            frame16: vec![0.0; FRAME16],
+            raw_score: 0.0,
+            score: 0.0,
+            hang_frames: config.hangover_ms / 10,
+            hang_left: 0,
+            speech: false,
+            noise_power: 0.0,
+            metrics: StageMetrics::default(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> VadConfig {
+        self.config
+    }
+
+    /// Whether the last frame was speech (including hangover).
+    pub fn is_speech(&self) -> bool {
+        self.speech
+    }
+
+    /// The smoothed score of the last frame (0..1).
+    pub fn score(&self) -> f32 {
+        self.score
+    }
+
+    /// Judges one 10 ms frame of samples at the stage's rate (the same as `process` without an
+    /// [`AudioFrame`]), returning whether it is speech.
+    pub fn process_samples(&mut self, samples: &[f32]) -> Result<bool, ProcessError> {
+        let expected = self.clean.len();
+        if samples.len() != expected {
+            return Err(ProcessError::WrongFrameLength {
+                got: samples.len(),
+                expected,
+            });
+        }
+        let mut bad = 0;
+        for (c, &s) in self.clean.iter_mut().zip(samples) {
+            *c = if s.is_finite() {
+                s.clamp(-1.0, 1.0)
+            } else {
+                bad += 1;
+                0.0
+            };
+        }
+        self.metrics.sanitized_samples += bad;
+        self.metrics.frames += 1;
+        match &mut self.to16 {
+            None => self.frame16.copy_from_slice(&self.clean),
+            Some(r) => {
+                r.process(&self.clean, &mut self.frame16);
+            }
+        }
+        for s in self.frame16.iter_mut() {
+            *s = s.clamp(-1.0, 1.0);
+        }
+        self.pending[self.filled..self.filled + FRAME16].copy_from_slice(&self.frame16);
+        self.filled += FRAME16;
+        if self.filled >= HOP {
+            let p = self.detector.predict_f32(&self.pending[..HOP]);
+            if p.is_finite() && p >= 0.0 {
+                self.raw_score = p.min(1.0);
+            }
+            self.pending.copy_within(HOP..self.filled, 0);
+            self.filled -= HOP;
+        }
+        // Fast attack, slower release.
+        let a = if self.raw_score > self.score {
+            0.8
+        } else {
+            0.5
+        };
+        self.score += a * (self.raw_score - self.score);
+        if self.score >= self.config.threshold {
+            self.speech = true;
+            self.hang_left = self.hang_frames;
+        } else if self.hang_left > 0 {
+            self.hang_left -= 1;
+            self.speech = true;
+        } else {
+            self.speech = false;
+        }
+        let power = self.clean.iter().map(|x| x * x).sum::<f32>() / expected as f32;
+        if self.metrics.frames <= 1 {
+            self.noise_power = power;
+        } else if !self.speech {
+            let a = if power < self.noise_power { 0.3 } else { 0.02 };
+            self.noise_power += a * (power - self.noise_power);
+        }
+        self.metrics.noise_floor_dbov = Some(10.0 * (self.noise_power + 1e-12).log10());
+        self.metrics.speech_probability = Some(self.score);
+        Ok(self.speech)
+    }
+}
+
+impl AudioStage for VoiceActivityDetector {
+    fn name(&self) -> &'static str {
+        "vad"
+    }
+
+    fn process(&mut self, frame: &mut AudioFrame) -> Result<(), ProcessError> {
+        let samples = check_frame(frame, self.config.sample_rate)?;
+        self.process_samples(samples).map(|_| ())
+    }
+
+    fn reset(&mut self) {
+        self.detector.reset();
+        if let Some(r) = &mut self.to16 {
+            r.reset();
+        }
+        self.filled = 0;
+        self.pending.fill(0.0);
+        self.raw_score = 0.0;
+        self.score = 0.0;
+        self.hang_left = 0;
+        self.speech = false;
+        self.noise_power = 0.0;
+        self.metrics = StageMetrics::default();
+    }
+
+    fn metrics(&self) -> StageMetrics {
+        self.metrics
+    }
+}
