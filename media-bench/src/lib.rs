@@ -20,3 +20,5 @@ pub mod signal {
 
 #[cfg(feature = "c-reference")]
 pub mod cref;
+
+pub mod eval;
