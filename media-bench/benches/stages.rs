@@ -80,7 +80,13 @@ fn bench(c: &mut Criterion) {
     let mut out = vec![0.0f32; 480];
     let scaled: Vec<Vec<f32>> = input
         .iter()
-        .map(|f| f.as_f32().unwrap_or(&[]).iter().map(|v| v * 32768.0).collect())
+        .map(|f| {
+            f.as_f32()
+                .unwrap_or(&[])
+                .iter()
+                .map(|v| v * 32768.0)
+                .collect()
+        })
         .collect();
     let mut i = 0;
     g.bench_function("nnnoiseless_direct/48000", |b| {

@@ -67,7 +67,17 @@ pub fn decode(path: &str, rate: u32) -> Result<Vec<f32>, String> {
         cmd.args(["-f", "g722"]);
     }
     let out = cmd
-        .args(["-i", path, "-ac", "1", "-ar", &rate.to_string(), "-f", "f32le", "-"])
+        .args([
+            "-i",
+            path,
+            "-ac",
+            "1",
+            "-ar",
+            &rate.to_string(),
+            "-f",
+            "f32le",
+            "-",
+        ])
         .output()
         .map_err(|e| format!("ffmpeg: {e}"))?;
     if !out.status.success() {
@@ -126,7 +136,9 @@ pub const ALLISON_PROMPTS: [&str; 5] = [
 ];
 
 /// The speech items at `rate` (8, 16, 32 or 48 kHz): Allison (wideband from G.722 at 16 kHz
-/// and up) and two codec2 items.
+/// and up) and two codec2 items (six short sentences by several speakers; vk5qi's 12 s).
+/// codec2's `mmt1`, `david4` and the radio recordings are left out: they carry loud noise of
+/// their own (`david4` is noise throughout), which would spoil "clean" references and labels.
 pub fn speech_items(rate: u32) -> Result<Vec<Item>, String> {
     let mut items = Vec::new();
     let allison: Vec<Vec<f32>> = ALLISON_PROMPTS
@@ -146,8 +158,8 @@ pub fn speech_items(rate: u32) -> Result<Vec<Item>, String> {
         sources: ALLISON_PROMPTS.iter().map(|s| s.to_string()).collect(),
     });
     let sets: [&[&str]; 2] = [
-        &["hts1a", "hts2a", "mmt1", "cross", "morig", "forig", "big_dog"],
-        &["david4"],
+        &["hts1a", "hts2a", "cross", "morig", "forig", "big_dog"],
+        &["vk5qi"],
     ];
     for (i, set) in sets.iter().enumerate() {
         let parts: Vec<Vec<f32>> = set
@@ -226,7 +238,12 @@ pub fn music(n: usize, rate: u32) -> Vec<f32> {
     let fs = f64::from(rate);
     let midi = |m: f64| 440.0 * 2f64.powf((m - 69.0) / 12.0);
     // C, G, Am, F.
-    let chords: [[f64; 3]; 4] = [[60., 64., 67.], [59., 62., 67.], [57., 60., 64.], [57., 60., 65.]];
+    let chords: [[f64; 3]; 4] = [
+        [60., 64., 67.],
+        [59., 62., 67.],
+        [57., 60., 64.],
+        [57., 60., 65.],
+    ];
     let bass = [48., 43., 45., 41.];
     let beat = 0.5; // s
     let mut out = vec![0.0f64; n];
@@ -282,7 +299,9 @@ pub fn babble(n: usize, rate: u32, exclude: &[String], seed: u64) -> Result<Vec<
             pool.push(format!("{ALLISON}/{p}.wav"));
         }
     }
-    for c in ["vk5qi", "mmt1", "hts1a", "cross", "morig", "david4", "big_dog", "hts2a"] {
+    for c in [
+        "vk5qi", "hts1a", "cross", "morig", "forig", "big_dog", "hts2a",
+    ] {
         if !exclude.iter().any(|e| e == c) {
             pool.push(format!("{CODEC2}/{c}.wav"));
         }
@@ -520,7 +539,12 @@ pub fn write_vad_set(
         for (ii, item) in speech_items(rate)?.into_iter().take(max_items).enumerate() {
             let lab = labels(&item.samples, rate);
             for (ni, &kind) in noises.iter().enumerate() {
-                let nz = noise(kind, &item, item.samples.len(), 1000 + (ii * 10 + ni) as u64)?;
+                let nz = noise(
+                    kind,
+                    &item,
+                    item.samples.len(),
+                    1000 + (ii * 10 + ni) as u64,
+                )?;
                 for &snr in snrs {
                     let (_, mixed) = mix(&item.samples, rate, &nz, snr);
                     let mut vad = VoiceActivityDetector::new(VadConfig::at(SampleRate(rate)))
@@ -563,4 +587,52 @@ pub fn write_vad_set(
     json.push_str("]\n");
     std::fs::write(dir.join("manifest.json"), json).map_err(|e| e.to_string())?;
     Ok(cases)
+}
+
+/// Runs our [`media_core::processing::audio::NoiseSuppressor`] over `x` at `rate` with
+/// `config`'s attenuation limit, returning the output aligned with the input (its latency
+/// removed).
+pub fn ours_ns(x: &[f32], rate: u32, max_attenuation_db: Option<f32>) -> Result<Vec<f32>, String> {
+    use media_core::processing::audio::{NoiseSuppressor, NsConfig};
+    let mut cfg = NsConfig::at(SampleRate(rate));
+    cfg.max_attenuation_db = max_attenuation_db;
+    let mut ns = NoiseSuppressor::new(cfg).map_err(|e| e.to_string())?;
+    let lat = ns.latency_samples();
+    let fl = rate as usize / 100;
+    let mut padded = x.to_vec();
+    padded.resize((x.len() + lat).div_ceil(fl) * fl, 0.0);
+    let y = run_stage(&mut ns, &padded, rate, |_| {})?;
+    Ok(y[lat..lat + x.len()].to_vec())
+}
+
+/// nnnoiseless as its authors ship it, for reference: the input resampled to 48 kHz by ffmpeg,
+/// `DenoiseState::process_frame` on 480-sample frames, its one-frame delay removed, and the
+/// output resampled back by ffmpeg.
+pub fn reference_nnnoiseless(x: &[f32], rate: u32) -> Result<Vec<f32>, String> {
+    let x48 = if rate == 48000 {
+        x.to_vec()
+    } else {
+        resample(x, rate, 48000)?
+    };
+    let mut st = nnnoiseless::DenoiseState::new();
+    let mut y48 = Vec::with_capacity(x48.len() + 960);
+    let mut inb = [0.0f32; 480];
+    let mut outb = [0.0f32; 480];
+    let mut padded = x48.clone();
+    padded.resize((x48.len() + 480).div_ceil(480) * 480, 0.0);
+    for c in padded.chunks_exact(480) {
+        for (i, v) in inb.iter_mut().zip(c) {
+            *i = v * 32768.0;
+        }
+        st.process_frame(&mut outb, &inb);
+        y48.extend(outb.iter().map(|v| (v / 32768.0).clamp(-1.0, 1.0)));
+    }
+    let y48 = y48[480..480 + x48.len()].to_vec();
+    let mut y = if rate == 48000 {
+        y48
+    } else {
+        resample(&y48, 48000, rate)?
+    };
+    y.resize(x.len(), 0.0);
+    Ok(y)
 }
