@@ -24,8 +24,8 @@ fn sonora_ns(x: &[f32], rate: u32, level: NoiseSuppressionLevel) -> Vec<f32> {
     };
     let mut apm = AudioProcessing::builder()
         .config(config)
-        .capture_config(StreamConfig::new(rate as usize, 1))
-        .render_config(StreamConfig::new(rate as usize, 1))
+        .capture_config(StreamConfig::new(rate, 1))
+        .render_config(StreamConfig::new(rate, 1))
         .build();
     let fl = rate as usize / 100;
     let mut out = Vec::with_capacity(x.len());

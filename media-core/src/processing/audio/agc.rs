@@ -10,7 +10,7 @@
 //!    6 dB above the tracked noise floor.
 //! 2. **Speech level** (P.56-style active level). Over speech frames only, the mean power is
 //!    averaged: a running mean over the first second of speech (so the first estimate is good
-//!    quickly), then an exponential average with a 3 s time constant of speech. That is the
+//!    quickly), then an exponential average with a 5 s time constant of speech. That is the
 //!    power over active time, which is what ITU-T P.56 calls the active speech level
 //!    ([`super::level::active_speech_level`] is the offline reference it is tested against).
 //!    Non-speech frames feed a noise-floor tracker instead (fast down, slow up).
@@ -22,7 +22,9 @@
 //!    [`AgcConfig::max_increase_db_per_s`] up and [`AgcConfig::max_decrease_db_per_s`] down
 //!    (2 and 4 dB/s by default), except during the first [`AgcConfig::fast_start_s`] of speech
 //!    after a reset, when it may move [`AgcConfig::fast_start_db_per_s`] (20 dB/s) to converge
-//!    from a quiet start within a couple of seconds. In noise it is frozen. Within a frame the
+//!    from a quiet start within a couple of seconds. After that it moves only once it is more
+//!    than 1 dB from the wanted gain, until within 0.2 dB (hysteresis: the level estimate's
+//!    small wander does not reach the output). In noise it is frozen. Within a frame the
 //!    linear gain is interpolated sample by sample, so a change makes no step.
 //! 4. **Limiter.** A look-ahead-free peak limiter at [`AgcConfig::limiter_dbfs`] (-1 dBFS):
 //!    when a gained sample would exceed the ceiling the limiter gain drops at once to exactly
@@ -136,8 +138,12 @@ impl AgcConfig {
 
 /// Frames (10 ms) of speech over which the first level estimate is a plain running mean.
 const INITIAL_MEAN_FRAMES: f32 = 100.0;
-/// Time constant of the steady-state level average, in frames of speech (3 s).
-const LEVEL_TAU_FRAMES: f32 = 300.0;
+/// Time constant of the steady-state level average, in frames of speech (5 s).
+const LEVEL_TAU_FRAMES: f32 = 500.0;
+/// The gain starts moving when it is this far from the wanted gain (dB)...
+const ADAPT_START_DB: f32 = 1.0;
+/// ...and stops when it is this close (dB).
+const ADAPT_STOP_DB: f32 = 0.2;
 /// Frames below this power (dBov) are never speech for the level estimate.
 const ABSOLUTE_FLOOR_DBOV: f32 = -80.0;
 /// Speech frames must be this far above the noise floor (dB).
@@ -162,6 +168,9 @@ pub struct GainController {
     release: f32,
     ceiling: f32,
     last_speech_prob: f32,
+    /// Whether the gain is moving toward the wanted gain (hysteresis between
+    /// `ADAPT_START_DB` and `ADAPT_STOP_DB`).
+    adapting: bool,
     metrics: StageMetrics,
 }
 
@@ -202,6 +211,7 @@ impl GainController {
             release: 1.0 - (-1.0 / (LIMITER_RELEASE_S * fs)).exp(),
             ceiling: db_to_lin(config.limiter_dbfs),
             last_speech_prob: 0.0,
+            adapting: true,
             metrics: StageMetrics::default(),
         })
     }
@@ -320,8 +330,15 @@ impl GainController {
             } else {
                 (c.max_increase_db_per_s, c.max_decrease_db_per_s)
             };
-            let step = (want - self.gain_db).clamp(-down * 0.01, up * 0.01);
-            self.gain_db += step;
+            let err = want - self.gain_db;
+            if err.abs() > ADAPT_START_DB {
+                self.adapting = true;
+            } else if err.abs() < ADAPT_STOP_DB {
+                self.adapting = false;
+            }
+            if self.adapting || fast {
+                self.gain_db += err.clamp(-down * 0.01, up * 0.01);
+            }
         }
 
         // Apply: interpolate the linear gain across the frame, then limit.
@@ -377,6 +394,7 @@ impl AudioStage for GainController {
         self.limiter_gain = 1.0;
         self.limiter_min = 1.0;
         self.last_speech_prob = 0.0;
+        self.adapting = true;
         self.metrics = StageMetrics::default();
     }
 
