@@ -636,3 +636,56 @@ pub fn reference_nnnoiseless(x: &[f32], rate: u32) -> Result<Vec<f32>, String> {
     y.resize(x.len(), 0.0);
     Ok(y)
 }
+
+/// Writes an NS set into `dir` for `scripts/ns_judge.py`: for each (rate, noise, SNR) in
+/// `cases` and each of the first `max_items` items, the clean speech, the noisy mix, our
+/// suppressor's output and nnnoiseless's ([`reference_nnnoiseless`]), and `manifest.json`.
+pub fn write_ns_set(
+    dir: &Path,
+    cases: &[(u32, &str, f64)],
+    max_items: usize,
+) -> Result<std::path::PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let mut entries = Vec::new();
+    let mut rates: Vec<u32> = cases.iter().map(|c| c.0).collect();
+    rates.dedup();
+    for rate in rates {
+        for (ii, item) in speech_items(rate)?.into_iter().take(max_items).enumerate() {
+            for &(r, kind, snr) in cases {
+                if r != rate {
+                    continue;
+                }
+                let ni = NOISES.iter().position(|n| *n == kind).unwrap_or(0);
+                let nz = noise(
+                    kind,
+                    &item,
+                    item.samples.len(),
+                    2000 + (ii * 10 + ni) as u64,
+                )?;
+                let (clean, noisy) = mix(&item.samples, rate, &nz, snr);
+                let stem = format!("{rate}-{}-{kind}-{snr}", item.name);
+                let files = [
+                    ("clean", clean),
+                    ("ours", ours_ns(&noisy, rate, None)?),
+                    ("nnnoiseless", reference_nnnoiseless(&noisy, rate)?),
+                    ("noisy", noisy),
+                ];
+                let mut json = format!(
+                    "{{\"rate\": {rate}, \"item\": \"{}\", \"noise\": \"{kind}\", \"snr\": {snr}",
+                    item.name
+                );
+                for (name, x) in &files {
+                    let p = dir.join(format!("{stem}-{name}.wav"));
+                    write_wav(&p, x, rate)?;
+                    json.push_str(&format!(", \"{name}\": \"{}\"", p.display()));
+                }
+                json.push('}');
+                entries.push(json);
+            }
+        }
+    }
+    let manifest = dir.join("manifest.json");
+    std::fs::write(&manifest, format!("[\n{}\n]\n", entries.join(",\n")))
+        .map_err(|e| e.to_string())?;
+    Ok(manifest)
+}
