@@ -326,7 +326,7 @@ pub fn babble(n: usize, rate: u32, exclude: &[String], seed: u64) -> Result<Vec<
             let (lev, _) = active_speech_level(s, rate);
             let g = 10f64.powf((SPEECH_DBOV - lev) / 20.0) as f32;
             stream.extend(s.iter().map(|v| v * g));
-            stream.extend(std::iter::repeat(0.0).take(rate as usize / 10));
+            stream.resize(stream.len() + rate as usize / 10, 0.0);
             k += 1;
         }
         let off = (rng.unit() * f64::from(rate) * 3.0) as usize;

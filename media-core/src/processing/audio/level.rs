@@ -63,8 +63,8 @@ pub fn active_speech_level(samples: &[f32], rate: u32) -> (f64, f64) {
     let mut prev_delta = level - thr_db(0);
     if prev_delta > MARGIN_DB {
         level = f64::NAN;
-        for j in 1..THRESHOLDS {
-            if a[j] == 0 {
+        for (j, &aj) in a.iter().enumerate().skip(1) {
+            if aj == 0 {
                 // No sample reached this threshold: the level lies below it; take the last.
                 level = level_for(j - 1);
                 break;
