@@ -48,7 +48,8 @@ fn frame_at(rate: u32, k: usize) -> AudioFrame {
             let t = (k * n + i) as f32 / rate as f32;
             // A voiced-like burst pattern with a little hiss, so every code path runs
             // (speech and non-speech frames, limiter, gain moves).
-            let on = (k / 30) % 2 == 0;
+            // Bursts of 0.3 s and pauses of 0.9 s (long enough for a resting VAD to rest).
+            let on = k % 120 < 30;
             let hiss = (((k * n + i) * 7919 % 1000) as f32 / 1000.0 - 0.5) * 0.002;
             *s = if on {
                 0.5 * (2.0 * std::f32::consts::PI * 180.0 * t).sin()
@@ -73,7 +74,10 @@ fn steady_state_stages_allocate_nothing() {
         let mut ns_floor = NsConfig::at(sr);
         ns_floor.max_attenuation_db = Some(25.0);
         stages.push(Box::new(NoiseSuppressor::new(ns_floor).unwrap()));
-        let frames: Vec<AudioFrame> = (0..300).map(|k| frame_at(rate, k)).collect();
+        let mut resting = VadConfig::at(sr);
+        resting.rest_in_pauses = true;
+        stages.push(Box::new(VoiceActivityDetector::new(resting).unwrap()));
+        let frames: Vec<AudioFrame> = (0..400).map(|k| frame_at(rate, k)).collect();
         let mut work = frames[0].clone();
         for stage in stages.iter_mut() {
             for f in frames.iter().take(20) {

@@ -347,22 +347,24 @@ impl GainController {
         let inc = (target_lin - start) / n as f32;
         let mut g = start;
         let mut lim_min: f32 = 1.0;
+        let (ceiling, release) = (self.ceiling, self.release);
+        let mut lg = self.limiter_gain;
         for s in samples.iter_mut() {
             g += inc;
             let y = *s * g;
-            let want = if y.abs() * self.limiter_gain > self.ceiling {
-                self.ceiling / y.abs()
+            let a = y.abs();
+            // Recover toward 1, unless that would put this sample over the ceiling: then drop
+            // at once to exactly meet it.
+            let recovered = lg + release * (1.0 - lg);
+            lg = if a * recovered > ceiling {
+                ceiling / a
             } else {
-                self.limiter_gain + self.release * (1.0 - self.limiter_gain)
+                recovered
             };
-            self.limiter_gain = want.min(1.0);
-            // Recovering may overshoot the ceiling by a hair: check once more.
-            if y.abs() * self.limiter_gain > self.ceiling {
-                self.limiter_gain = self.ceiling / y.abs();
-            }
-            lim_min = lim_min.min(self.limiter_gain);
-            *s = (y * self.limiter_gain).clamp(-self.ceiling, self.ceiling);
+            lim_min = lim_min.min(lg);
+            *s = (y * lg).clamp(-ceiling, ceiling);
         }
+        self.limiter_gain = lg;
         self.gain_lin = target_lin;
         self.limiter_min = lim_min;
 

@@ -23,7 +23,8 @@ pub(crate) struct FixedRatio {
     down: usize,
     /// Taps per polyphase branch.
     taps: usize,
-    /// Polyphase coefficients: `coeffs[p * taps + k]` multiplies `x[i - k]` for phase p.
+    /// Polyphase coefficients, each branch stored time-reversed: `coeffs[p * taps + taps-1-k]`
+    /// multiplies `x[i - k]` for phase p, so a branch and its input window run forward together.
     coeffs: Vec<f32>,
     /// The last `taps - 1` inputs followed by the current block.
     hist: Vec<f32>,
@@ -50,6 +51,23 @@ fn bessel_i0(x: f64) -> f64 {
         }
     }
     sum
+}
+
+/// A dot product in eight independent lanes, which the compiler vectorises (a single running
+/// sum would be one long dependency chain). `taps` is always a multiple of eight.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    for (ca, cb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for l in 0..8 {
+            lanes[l] += ca[l] * cb[l];
+        }
+    }
+    let mut acc = lanes.iter().sum::<f32>();
+    let tail = a.len() - a.len() % 8;
+    for (x, y) in a[tail..].iter().zip(&b[tail..]) {
+        acc += x * y;
+    }
+    acc
 }
 
 impl FixedRatio {
@@ -82,7 +100,7 @@ impl FixedRatio {
         for p in 0..up {
             let sum: f64 = (0..taps).map(|k| proto[p + k * up]).sum();
             for k in 0..taps {
-                coeffs[p * taps + k] = (proto[p + k * up] / sum) as f32;
+                coeffs[p * taps + taps - 1 - k] = (proto[p + k * up] / sum) as f32;
             }
         }
         Self {
@@ -124,11 +142,7 @@ impl FixedRatio {
             let c = &self.coeffs[p * taps..(p + 1) * taps];
             // x[i - k] is hist[k0 + i - k]: a window ending at k0 + i, read backwards.
             let w = &self.hist[i..i + taps];
-            let mut acc = 0.0f32;
-            for (a, b) in c.iter().zip(w.iter().rev()) {
-                acc += a * b;
-            }
-            *o = acc;
+            *o = dot(c, w);
         }
         self.hist.copy_within(n_in..n_in + k0, 0);
         n_out
