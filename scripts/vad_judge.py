@@ -11,7 +11,9 @@ mode for that row (the mode is chosen after seeing the result, in its favour).
   vad_judge.py MANIFEST                 # markdown tables
   vad_judge.py MANIFEST --json          # JSON
   vad_judge.py MANIFEST --check         # exit 1 if ours < webrtcvad's best at any SNR (pooled
-                                        # over rates and noises); per-rate shortfalls are warned
+                                        # over rates and noises); per-rate and per-noise
+                                        # shortfalls are warned
+  vad_judge.py MANIFEST --check --strict   # per-rate shortfalls fail too
 """
 import argparse, json, sys
 from collections import defaultdict
@@ -35,6 +37,7 @@ def main():
     ap.add_argument("manifest")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--strict", action="store_true")
     a = ap.parse_args()
     cases = json.load(open(a.manifest))
     # (rate, snr) -> [correct_ours, correct_mode0..3, frames]; also by (noise, snr) and snr.
@@ -69,13 +72,15 @@ def main():
                 m = " | ".join(f"{x:.3f}" for x in r["webrtcvad"])
                 print(f"| {r['key']} | {r['snr']:g} | **{r['ours']:.3f}** | {r['best']:.3f} ({r['best_mode']}) | {m} | {r['frames']} |")
     if a.check:
-        for r in out["rate"]:
+        warn = out["noise"] + ([] if a.strict else out["rate"])
+        for r in warn:
             if r["ours"] < r["best"]:
-                print(f"warning: VAD at {r['key']} Hz / {r['snr']:g} dB: ours {r['ours']:.3f} below webrtcvad "
+                print(f"warning: VAD at {r['key']} / {r['snr']:g} dB: ours {r['ours']:.3f} below webrtcvad "
                       f"{r['best']:.3f}", file=sys.stderr)
-        bad = [r for r in out["all"] if r["ours"] < r["best"]]
+        bad = [r for r in out["all"] + (out["rate"] if a.strict else []) if r["ours"] < r["best"]]
         for r in bad:
-            print(f"VAD at {r['snr']:g} dB: ours {r['ours']:.3f} below webrtcvad {r['best']:.3f}", file=sys.stderr)
+            print(f"VAD at {r['key']} / {r['snr']:g} dB: ours {r['ours']:.3f} below webrtcvad {r['best']:.3f}",
+                  file=sys.stderr)
         sys.exit(1 if bad else 0)
 
 

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p media-bench --example vad_sweep [DIR]
-//! .venv/bin/python scripts/vad_judge.py DIR/manifest.json      # (run by this example)
+//! .venv/bin/python scripts/vad_judge.py DIR/manifest.json --check --strict   # (run by this example)
 //! ```
 use media_bench::eval;
 
@@ -22,6 +22,7 @@ fn main() -> Result<(), String> {
     let st = std::process::Command::new(py)
         .arg(eval::workspace_root().join("scripts/vad_judge.py"))
         .arg(dir.join("manifest.json"))
+        .args(["--check", "--strict"])
         .status()
         .map_err(|e| e.to_string())?;
     if !st.success() {
