@@ -1,14 +1,17 @@
 //! Writes the VAD evaluation set (mixes, labels, our decisions) and runs the webrtcvad judge:
 //!
 //! ```text
-//! cargo run --release -p media-bench --example vad_sweep [DIR]
+//! cargo run --release -p media-bench --example vad_sweep [DIR] [--no-rest]
+//! (--no-rest: the detector with `rest_in_pauses` off)
 //! .venv/bin/python scripts/vad_judge.py DIR/manifest.json --check --strict   # (run by this example)
 //! ```
 use media_bench::eval;
 
 fn main() -> Result<(), String> {
+    let rest = !std::env::args().any(|a| a == "--no-rest");
     let dir = std::env::args()
-        .nth(1)
+        .skip(1)
+        .find(|a| a != "--no-rest")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("vad-sweep"));
     eval::write_vad_set(
@@ -17,6 +20,7 @@ fn main() -> Result<(), String> {
         &["pink", "brown", "babble", "music"],
         &[0.0, 5.0, 10.0, 20.0],
         3,
+        rest,
     )?;
     let py = eval::workspace_root().join(".venv/bin/python");
     let st = std::process::Command::new(py)

@@ -523,14 +523,15 @@ pub struct VadCase {
 }
 
 /// Writes the VAD set into `dir`: for each rate, item, noise and SNR, the mix as WAV, the
-/// labels and our detector's decisions (default configuration), and `manifest.json` listing
-/// them for `scripts/vad_judge.py`. Returns the cases.
+/// labels and our detector's decisions (default configuration, with `rest_in_pauses` as
+/// given), and `manifest.json` listing them for `scripts/vad_judge.py`. Returns the cases.
 pub fn write_vad_set(
     dir: &Path,
     rates: &[u32],
     noises: &[&str],
     snrs: &[f64],
     max_items: usize,
+    rest_in_pauses: bool,
 ) -> Result<Vec<VadCase>, String> {
     use media_core::processing::audio::{VadConfig, VoiceActivityDetector};
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
@@ -547,8 +548,9 @@ pub fn write_vad_set(
                 )?;
                 for &snr in snrs {
                     let (_, mixed) = mix(&item.samples, rate, &nz, snr);
-                    let mut vad = VoiceActivityDetector::new(VadConfig::at(SampleRate(rate)))
-                        .map_err(|e| e.to_string())?;
+                    let mut cfg = VadConfig::at(SampleRate(rate));
+                    cfg.rest_in_pauses = rest_in_pauses;
+                    let mut vad = VoiceActivityDetector::new(cfg).map_err(|e| e.to_string())?;
                     let fl = rate as usize / 100;
                     let mut ours = String::with_capacity(lab.len());
                     for chunk in mixed.chunks_exact(fl) {

@@ -41,6 +41,7 @@ fn vad_beats_webrtcvad_at_every_snr() {
         &["pink", "brown", "babble"],
         &[0.0, 5.0, 10.0, 20.0],
         2,
+        true,
     )
     .expect("write VAD set");
     judge("vad_judge.py", &dir.join("manifest.json"), &py);

@@ -74,9 +74,9 @@ fn steady_state_stages_allocate_nothing() {
         let mut ns_floor = NsConfig::at(sr);
         ns_floor.max_attenuation_db = Some(25.0);
         stages.push(Box::new(NoiseSuppressor::new(ns_floor).unwrap()));
-        let mut resting = VadConfig::at(sr);
-        resting.rest_in_pauses = true;
-        stages.push(Box::new(VoiceActivityDetector::new(resting).unwrap()));
+        let mut awake = VadConfig::at(sr);
+        awake.rest_in_pauses = false;
+        stages.push(Box::new(VoiceActivityDetector::new(awake).unwrap()));
         let frames: Vec<AudioFrame> = (0..400).map(|k| frame_at(rate, k)).collect();
         let mut work = frames[0].clone();
         for stage in stages.iter_mut() {

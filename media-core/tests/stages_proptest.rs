@@ -14,14 +14,14 @@ fn stages(rate: u32) -> Vec<Box<dyn AudioStage>> {
     let sr = SampleRate(rate);
     let mut floor = NsConfig::at(sr);
     floor.max_attenuation_db = Some(20.0);
-    let mut resting = VadConfig::at(sr);
-    resting.rest_in_pauses = true;
+    let mut awake = VadConfig::at(sr);
+    awake.rest_in_pauses = false;
     vec![
         Box::new(NoiseSuppressor::new(NsConfig::at(sr)).unwrap()),
         Box::new(NoiseSuppressor::new(floor).unwrap()),
         Box::new(GainController::new(AgcConfig::at(sr)).unwrap()),
         Box::new(VoiceActivityDetector::new(VadConfig::at(sr)).unwrap()),
-        Box::new(VoiceActivityDetector::new(resting).unwrap()),
+        Box::new(VoiceActivityDetector::new(awake).unwrap()),
     ]
 }
 
