@@ -31,9 +31,9 @@ fi
 
 # Python judges (PESQ, STOI) in a project-local virtual environment.
 if [ "${1:-}" != "--run" ]; then
-  if ! .venv/bin/python -c "import pesq, numpy, soundfile, pystoi" 2>/dev/null; then
-    echo "setup: creating .venv with pesq, pystoi, numpy, soundfile" >&2
+  if ! .venv/bin/python -c "import pesq, numpy, soundfile, pystoi, webrtcvad" 2>/dev/null; then
+    echo "setup: creating .venv with pesq, pystoi, numpy, soundfile, webrtcvad-wheels" >&2
     python3 -m venv .venv
-    .venv/bin/pip install -q --disable-pip-version-check pesq pystoi numpy soundfile
+    .venv/bin/pip install -q --disable-pip-version-check pesq pystoi numpy soundfile webrtcvad-wheels
   fi
 fi

@@ -23,3 +23,5 @@ pub mod quality;
 #[cfg(feature = "c-reference")]
 pub mod cref;
 pub mod dtmf;
+
+pub mod eval;

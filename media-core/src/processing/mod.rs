@@ -1,4 +1,5 @@
-//! Signal processing: audio stages (concealment so far) and format conversion.
+//! Signal processing: audio stages (concealment, noise suppression, gain control, voice
+//! activity) and format conversion.
 
 pub mod audio;
 pub mod format;

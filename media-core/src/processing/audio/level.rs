@@ -19,6 +19,9 @@
 //! or ±32768 in 16-bit), so a full-scale sine is -3 dBov.
 
 /// Time constant of the envelope, s.
+// The offline, whole-signal form (used by the AGC's tests and the evaluation tools).
+pub use super::speech_level::{active_speech_level, rms_dbov};
+
 const T: f64 = 0.03;
 /// Hangover, s.
 const H: f64 = 0.2;

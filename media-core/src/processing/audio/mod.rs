@@ -2,12 +2,21 @@
 //! [`chain::ProcessingChain`] runs them in order on 16-bit capture audio.
 
 pub mod aec;
+pub mod agc;
 pub mod chain;
 pub mod cng;
 pub mod dtmf;
 pub mod highpass;
 pub mod level;
+pub mod ns;
 pub mod plc;
+mod ratio;
+pub mod speech_level;
 pub mod stage;
+pub mod vad;
 
+pub use agc::{AgcConfig, GainController};
+pub use level::active_speech_level;
+pub use ns::{NoiseSuppressor, NsConfig};
 pub use stage::{check_frame, sanitize, AudioStage, ProcessError, StageMetrics};
+pub use vad::{VadConfig, VoiceActivityDetector};

@@ -1,0 +1,372 @@
+//! Voice activity detection per 10 ms frame, for DTX and the conference's active speaker.
+//!
+//! # Choice
+//!
+//! The detector is `earshot`'s network (40 log-mel bands of a 48 ms window every 16 ms at
+//! 16 kHz, normalised per frame, through a small convolutional + recurrent net) wrapped for the
+//! chain: the frame is converted to 16 kHz (polyphase FIR from 8, 32 or 48 kHz), gathered into
+//! earshot's 256-sample hops, and each 10 ms frame takes the score of the latest hop that ended
+//! in it (or, when none did, the previous score).
+//!
+//! The network alone misses the weak edges of words and calls tonal noise (music) speech; the
+//! frame energy relative to the noise floor sets both right, so the decision fuses the two.
+//! With `above` the frame's energy over the noise floor (dB) and `net` the network's score:
+//!
+//! * below 4 dB above the floor a frame is never speech;
+//! * at 16 kHz and up, the score is `net + (above + 3) / 30 - 0.4` (clamped to 0..1): each dB
+//!   above the floor adds 1/30 to the network's confidence, so a loud frame needs little of
+//!   it and a weak one a lot;
+//! * at 8 kHz, where the network sees only half its band and is less sure, the score is `net`
+//!   between 4 and 18 dB above the floor and 1 from 18 dB up.
+//!
+//! A frame is speech when the score reaches [`VadConfig::threshold`] (0.6); then a hangover
+//! (120 ms, 100 ms at 8 kHz). The noise floor is the minimum over the last 2 s of the frame
+//! energy (dB) smoothed over about 50 ms (minimum statistics). The rule and its constants were
+//! chosen on the labelled set below by the worst margin over webrtcvad across rates and SNRs.
+//!
+//! On labelled real speech mixed with pink, brown, babble and music noise at 0 to 20 dB SNR the
+//! fused detector scored a higher frame accuracy than webrtcvad in its best mode at each SNR
+//! (`scripts/vad_judge.py`, `media-bench/tests/stage_quality.rs`, `media-bench/RESULTS.md`);
+//! the network alone did not at 10 and 20 dB, where webrtcvad's energy-driven model is strong.
+//!
+//! The stage never changes the audio. A frame with non-finite samples is judged with those
+//! samples taken as zero (counted in `sanitized_samples`), and the frame itself is left as it
+//! came. `speech_probability` is the fused score of the last frame, `noise_floor_dbov` the
+//! minimum-statistics floor; [`VoiceActivityDetector::is_speech`] is the decision with hangover.
+//!
+//! # Cost
+//!
+//! The network costs about 6-8 µs per 16 ms hop, 3.5-4.5 µs per 10 ms frame while it runs:
+//! above the 2 µs target and libfvad's ~1 µs (webrtcvad's C core). That is the price of its
+//! accuracy in noise. With [`VadConfig::rest_in_pauses`] (the default) the network rests after
+//! half a second in a row within 4 dB of the noise floor (where its word would not count
+//! anyway), and the first frame above the gate re-primes it with the last 128 ms (eight hops,
+//! a one-off ~50 µs): in pauses the stage then costs 0.3 µs at 16 kHz (1.4 µs at 48 kHz, the
+//! decimating filter), so over a conversation, where each side is mostly silent, the mean
+//! cost approaches the target. Resting costs a little accuracy at the start of the next
+//! talkspurt: frame accuracy -0.008 at 8 kHz and 20 dB SNR, -0.002 pooled at 20 dB, nothing
+//! measurable at 0-10 dB; it still leads webrtcvad at every rate and SNR.
+
+use earshot::Detector;
+
+use super::ratio::FixedRatio;
+use super::stage::{check_frame, AudioStage, ProcessError, StageMetrics};
+use crate::frame::{AudioFrame, SampleRate};
+
+/// Earshot's hop at 16 kHz.
+const HOP: usize = 256;
+/// 10 ms at 16 kHz.
+const FRAME16: usize = 160;
+/// A frame must be this far above the noise floor for the network's word to count (dB).
+const GATE_DB: f32 = 4.0;
+/// At 8 kHz, a frame this far above the noise floor is speech whatever the network says (dB).
+const LOUD_DB: f32 = 18.0;
+/// At 16 kHz and up, the score is the network's plus `(above - OFFSET) / SPAN - BIAS`: each
+/// dB above the floor is worth 1/30 of the network's confidence.
+const GRADED_OFFSET_DB: f32 = -3.0;
+/// See [`GRADED_OFFSET_DB`].
+const GRADED_SPAN_DB: f32 = 30.0;
+/// See [`GRADED_OFFSET_DB`] (chosen so that the default threshold 0.6 means
+/// `network + (above + 3) / 30 >= 1`).
+const GRADED_BIAS: f32 = 0.4;
+/// Minimum statistics: the floor is the least smoothed energy over `MIN_BLOCKS` blocks of
+/// `MIN_BLOCK` frames (2 s).
+const MIN_BLOCK: u32 = 20;
+/// See [`MIN_BLOCK`].
+const MIN_BLOCKS: usize = 10;
+/// After this many frames in a row within the gate, the network rests until a frame is not.
+const SKIP_AFTER_QUIET: u32 = 50;
+/// Hops of history the network is re-primed with after a rest (128 ms).
+const PRIME_HOPS: usize = 8;
+
+/// Configuration of a [`VoiceActivityDetector`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VadConfig {
+    /// The chain's rate: 8, 16, 32 or 48 kHz.
+    pub sample_rate: SampleRate,
+    /// Smoothed score at or above which a frame is speech (0..1).
+    pub threshold: f32,
+    /// How long a decision stays "speech" after the score last reached the threshold (ms,
+    /// a multiple of 10; at most 2000).
+    pub hangover_ms: u32,
+    /// Rest the network in long pauses (see the module's "Cost"): far cheaper in pauses, a
+    /// little less accurate at 8 kHz and high SNR. On by default.
+    pub rest_in_pauses: bool,
+}
+
+impl Default for VadConfig {
+    fn default() -> Self {
+        Self {
+            sample_rate: SampleRate::HZ_16000,
+            threshold: 0.6,
+            hangover_ms: 120,
+            rest_in_pauses: true,
+        }
+    }
+}
+
+impl VadConfig {
+    /// The default configuration at `rate` (hangover 100 ms at 8 kHz, 120 ms above).
+    pub fn at(rate: SampleRate) -> Self {
+        Self {
+            sample_rate: rate,
+            hangover_ms: if rate.hz() == 8000 { 100 } else { 120 },
+            ..Self::default()
+        }
+    }
+}
+
+/// Speech / non-speech per 10 ms frame, as an [`AudioStage`] that leaves the audio unchanged.
+pub struct VoiceActivityDetector {
+    config: VadConfig,
+    detector: Box<Detector>,
+    to16: Option<FixedRatio>,
+    /// The frame, sanitised (at the stage rate).
+    clean: Vec<f32>,
+    /// 16 kHz samples waiting for a full hop (capacity HOP + FRAME16).
+    pending: Vec<f32>,
+    filled: usize,
+    /// 16 kHz conversion of the current frame.
+    frame16: Vec<f32>,
+    /// The last `PRIME_HOPS` hops at 16 kHz, to re-prime the network after a rest.
+    hist16: Vec<f32>,
+    quiet_run: u32,
+    skipping: bool,
+    /// 8 kHz input: the network sees only half its band, so energy decides more on its own.
+    narrowband: bool,
+    raw_score: f32,
+    score: f32,
+    hang_frames: u32,
+    hang_left: u32,
+    speech: bool,
+    /// Smoothed frame energy, dB.
+    smooth_db: f32,
+    /// Minimum of `smooth_db` in each of the last blocks (ring), the current block's minimum
+    /// and how many frames it has seen.
+    block_min: [f32; MIN_BLOCKS],
+    block_idx: usize,
+    cur_min: f32,
+    cur_count: u32,
+    metrics: StageMetrics,
+}
+
+impl std::fmt::Debug for VoiceActivityDetector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VoiceActivityDetector")
+            .field("config", &self.config)
+            .field("speech", &self.speech)
+            .field("metrics", &self.metrics)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VoiceActivityDetector {
+    /// A detector for `config`: rate 8, 16, 32 or 48 kHz, threshold in (0, 1), hangover a
+    /// multiple of 10 ms up to 2 s.
+    pub fn new(config: VadConfig) -> Result<Self, ProcessError> {
+        let hz = config.sample_rate.hz();
+        if ![8000, 16000, 32000, 48000].contains(&hz) {
+            return Err(ProcessError::InvalidConfig(format!(
+                "voice activity detection runs at 8, 16, 32 or 48 kHz, not {hz} Hz"
+            )));
+        }
+        if !(config.threshold > 0.0 && config.threshold < 1.0) {
+            return Err(ProcessError::InvalidConfig(format!(
+                "VAD threshold must be in (0, 1), not {}",
+                config.threshold
+            )));
+        }
+        if !config.hangover_ms.is_multiple_of(10) || config.hangover_ms > 2000 {
+            return Err(ProcessError::InvalidConfig(format!(
+                "VAD hangover must be a multiple of 10 ms up to 2000, not {}",
+                config.hangover_ms
+            )));
+        }
+        let frame = config.sample_rate.samples_in_ms(10);
+        Ok(Self {
+            config,
+            detector: Detector::default_boxed(),
+            to16: (hz != 16000).then(|| FixedRatio::new(hz, 16000, frame)),
+            clean: vec![0.0; frame],
+            pending: vec![0.0; HOP + FRAME16],
+            filled: 0,
+            frame16: vec![0.0; FRAME16],
+            hist16: vec![0.0; PRIME_HOPS * HOP],
+            quiet_run: 0,
+            skipping: false,
+            narrowband: hz == 8000,
+            raw_score: 0.0,
+            score: 0.0,
+            hang_frames: config.hangover_ms / 10,
+            hang_left: 0,
+            speech: false,
+            smooth_db: f32::NAN,
+            block_min: [f32::INFINITY; MIN_BLOCKS],
+            block_idx: 0,
+            cur_min: f32::INFINITY,
+            cur_count: 0,
+            metrics: StageMetrics::default(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> VadConfig {
+        self.config
+    }
+
+    /// Whether the last frame was speech (including hangover).
+    pub fn is_speech(&self) -> bool {
+        self.speech
+    }
+
+    /// The fused score of the last frame (0..1).
+    pub fn score(&self) -> f32 {
+        self.score
+    }
+
+    /// Judges one 10 ms frame of samples at the stage's rate (the same as `process` without an
+    /// [`AudioFrame`]), returning whether it is speech.
+    pub fn process_samples(&mut self, samples: &[f32]) -> Result<bool, ProcessError> {
+        let expected = self.clean.len();
+        if samples.len() != expected {
+            return Err(ProcessError::WrongFrameLength {
+                got: samples.len(),
+                expected,
+            });
+        }
+        let mut bad = 0;
+        for (c, &s) in self.clean.iter_mut().zip(samples) {
+            *c = if s.is_finite() {
+                s.clamp(-1.0, 1.0)
+            } else {
+                bad += 1;
+                0.0
+            };
+        }
+        self.metrics.sanitized_samples += bad;
+        self.metrics.frames += 1;
+        match &mut self.to16 {
+            None => self.frame16.copy_from_slice(&self.clean),
+            Some(r) => {
+                r.process(&self.clean, &mut self.frame16);
+            }
+        }
+        for s in self.frame16.iter_mut() {
+            *s = s.clamp(-1.0, 1.0);
+        }
+        self.hist16.copy_within(FRAME16.., 0);
+        let hl = self.hist16.len();
+        self.hist16[hl - FRAME16..].copy_from_slice(&self.frame16);
+        // Frame energy against the minimum-statistics noise floor.
+        let power = self.clean.iter().map(|x| x * x).sum::<f32>() / expected as f32;
+        let e_db = 10.0 * (power + 1e-12).log10();
+        self.smooth_db = if self.smooth_db.is_finite() {
+            0.8 * self.smooth_db + 0.2 * e_db
+        } else {
+            e_db
+        };
+        self.cur_min = self.cur_min.min(self.smooth_db);
+        self.cur_count += 1;
+        let floor = self.block_min.iter().fold(self.cur_min, |m, &b| m.min(b));
+        if self.cur_count >= MIN_BLOCK {
+            self.block_min[self.block_idx] = self.cur_min;
+            self.block_idx = (self.block_idx + 1) % MIN_BLOCKS;
+            self.cur_min = f32::INFINITY;
+            self.cur_count = 0;
+        }
+        let above = e_db - floor;
+        self.quiet_run = if above < GATE_DB {
+            self.quiet_run.saturating_add(1)
+        } else {
+            0
+        };
+        if self.config.rest_in_pauses && self.quiet_run > SKIP_AFTER_QUIET {
+            // Within the gate the network's word does not count: rest it.
+            self.skipping = true;
+            self.filled = 0;
+            self.raw_score = 0.0;
+        } else if self.skipping {
+            // Waking up: re-prime the network with the last 128 ms.
+            self.skipping = false;
+            self.filled = 0;
+            for h in self.hist16.chunks_exact(HOP) {
+                let p = self.detector.predict_f32(h);
+                if p.is_finite() && p >= 0.0 {
+                    self.raw_score = p.min(1.0);
+                }
+            }
+        } else {
+            self.pending[self.filled..self.filled + FRAME16].copy_from_slice(&self.frame16);
+            self.filled += FRAME16;
+            if self.filled >= HOP {
+                let p = self.detector.predict_f32(&self.pending[..HOP]);
+                if p.is_finite() && p >= 0.0 {
+                    self.raw_score = p.min(1.0);
+                }
+                self.pending.copy_within(HOP..self.filled, 0);
+                self.filled -= HOP;
+            }
+        }
+        self.score = if above < GATE_DB {
+            0.0
+        } else if self.narrowband {
+            if above >= LOUD_DB {
+                1.0
+            } else {
+                self.raw_score
+            }
+        } else {
+            (self.raw_score + (above - GRADED_OFFSET_DB) / GRADED_SPAN_DB - GRADED_BIAS)
+                .clamp(0.0, 1.0)
+        };
+        if self.score >= self.config.threshold {
+            self.speech = true;
+            self.hang_left = self.hang_frames;
+        } else if self.hang_left > 0 {
+            self.hang_left -= 1;
+            self.speech = true;
+        } else {
+            self.speech = false;
+        }
+        self.metrics.noise_floor_dbov = Some(floor);
+        self.metrics.speech_probability = Some(self.score);
+        Ok(self.speech)
+    }
+}
+
+impl AudioStage for VoiceActivityDetector {
+    fn name(&self) -> &'static str {
+        "vad"
+    }
+
+    fn process(&mut self, frame: &mut AudioFrame) -> Result<(), ProcessError> {
+        let samples = check_frame(frame, self.config.sample_rate)?;
+        self.process_samples(samples).map(|_| ())
+    }
+
+    fn reset(&mut self) {
+        self.detector.reset();
+        if let Some(r) = &mut self.to16 {
+            r.reset();
+        }
+        self.filled = 0;
+        self.pending.fill(0.0);
+        self.hist16.fill(0.0);
+        self.quiet_run = 0;
+        self.skipping = false;
+        self.raw_score = 0.0;
+        self.score = 0.0;
+        self.hang_left = 0;
+        self.speech = false;
+        self.smooth_db = f32::NAN;
+        self.block_min = [f32::INFINITY; MIN_BLOCKS];
+        self.block_idx = 0;
+        self.cur_min = f32::INFINITY;
+        self.cur_count = 0;
+        self.metrics = StageMetrics::default();
+    }
+
+    fn metrics(&self) -> StageMetrics {
+        self.metrics
+    }
+}
