@@ -185,6 +185,18 @@ impl Gst {
         panic!("gst-launch-1.0 did not start playing: {seen:?}");
     }
 
+    /// Waits (bounded) for the process to exit by itself, e.g. after EOS, so that
+    /// its file sinks are flushed and closed.
+    fn wait_exit(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.exited() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Whether the process has exited.
     fn exited(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(Some(_)))
@@ -248,7 +260,7 @@ fn gstreamer_encrypts_srtp_we_decrypt() {
         let mut gst = Gst::launch(&format!(
             "-q audiotestsrc num-buffers={PACKETS} samplesperbuffer=160 wave=sine freq=700 \
              ! audio/x-raw,rate=8000,channels=1 ! mulawenc ! tee name=t \
-             t. ! queue ! filesink location={} \
+             t. ! queue ! filesink location={} buffer-mode=unbuffered \
              t. ! queue ! rtppcmupay ssrc={SSRC} seqnum-offset={FIRST_SEQ} \
              ! srtpenc {} ! udpsink host=127.0.0.1 port={port} sync=false",
             reference.display(),
@@ -269,6 +281,8 @@ fn gstreamer_encrypts_srtp_we_decrypt() {
             payloads.extend_from_slice(p.payload());
             seqs.len() == PACKETS
         });
+        // The reference file is complete only once the pipeline reached EOS and exited.
+        gst.wait_exit(Duration::from_secs(10));
         let out = gst.output();
         drop(gst);
         assert_eq!(
