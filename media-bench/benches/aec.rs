@@ -45,7 +45,7 @@ fn bench(c: &mut Criterion) {
         };
         let mut frame = AudioFrame::silent(fmt, n);
         let mut i = 0usize;
-        let mut step = |aec: &mut EchoCanceller, frame: &mut AudioFrame, i: &mut usize| {
+        let step = |aec: &mut EchoCanceller, frame: &mut AudioFrame, i: &mut usize| {
             let r = (*i % frames) * n..(*i % frames + 1) * n;
             let _ = aec.render_f32(&far[r.clone()]);
             if let Some(s) = frame.as_f32_mut() {

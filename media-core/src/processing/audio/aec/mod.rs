@@ -423,12 +423,6 @@ impl EchoCanceller {
         }
     }
 
-    /// Residual echo leakage estimate of the linear filter (diagnostics).
-    #[doc(hidden)]
-    pub fn leak_estimate(&self) -> f32 {
-        self.core.leak()
-    }
-
     /// Drops the far-end audio queued so far. Call it once per frame while the canceller is
     /// bypassed, so playback does not fill the ring; [`AudioStage::reset`] it before using it
     /// again (the echo path may have changed meanwhile).

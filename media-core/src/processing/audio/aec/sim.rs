@@ -67,7 +67,7 @@ pub fn room_impulse_response(rate: u32, rt60_s: f32, seed: u64) -> Vec<f32> {
     let fs = f64::from(rate.max(1));
     let rt60 = f64::from(rt60_s.clamp(0.01, 2.0));
     let len = ((rt60 * fs) as usize).max(16);
-    let mut rng = SplitMix64(seed ^ 0x5eed_0f_ec40);
+    let mut rng = SplitMix64(seed ^ 0x005e_ed0f_ec40);
     let mut gauss = move || {
         // Sum of uniforms: close enough to Gaussian for a diffuse tail.
         (0..4).map(|_| rng.unit()).sum::<f64>() - 2.0
@@ -206,10 +206,7 @@ pub fn speech_from_files<P: AsRef<Path>>(
             resample_all(&mono, wav.sample_rate, rate, 1)
         };
         out.extend(resampled.iter().map(|&s| f32::from(s) / 32768.0));
-        out.extend(std::iter::repeat_n(
-            0.0,
-            (rate as usize * gap_ms as usize) / 1000,
-        ));
+        out.resize(out.len() + (rate as usize * gap_ms as usize) / 1000, 0.0);
     }
     Ok(out)
 }
