@@ -338,15 +338,13 @@ impl EchoCore {
         let near_ms = near[..n].iter().map(|x| x * x).sum::<f32>() / n as f32;
         let near_active = near_ms > SILENCE;
         let nbits = self.near_bits.bits(&self.d_pow, near_active);
-        // While the filter cancels well, near-end speech is what changes the capture: do not
-        // let double talk drag the delay estimate.
-        let near_talking = matches!(self.res.state(), TalkState::NearEnd | TalkState::DoubleTalk)
-            && self.erle_lin > 4.0;
-        let est = if near_talking {
-            self.delay.lag()
-        } else {
-            self.delay.update(nbits, near_active, self.erle_lin > 2.0)
-        };
+        // While the near end seems to talk, only a far-end match that stands out clearly may
+        // move the delay: near-end speech must not drag the estimate, but a moved echo (a
+        // buffer changed) also looks like near-end speech until the delay follows it.
+        let near_talking = matches!(self.res.state(), TalkState::NearEnd | TalkState::DoubleTalk);
+        let est = self
+            .delay
+            .update(nbits, near_active, self.erle_lin > 2.0, near_talking);
         // Follow the estimator freely until the filter cancels; after that, small moves are
         // left to the filter-based alignment (the estimate wobbles by a block or two in
         // reverberant rooms) and only a large move (a buffer changed) is taken.
