@@ -191,11 +191,6 @@ impl DelayEstimator {
         }
         self.current
     }
-
-    /// The accepted lag.
-    pub(crate) fn lag(&self) -> Option<usize> {
-        self.current
-    }
 }
 
 #[cfg(test)]
