@@ -92,5 +92,5 @@ fn playback_on_another_thread_with_jitter() {
     assert_eq!(m.far_dropped, 0);
     assert!(erle > 30.0, "ERLE {erle}");
     let d = m.delay_ms.unwrap_or(0.0);
-    assert!(d >= 40.0 && d <= 100.0, "delay {d}");
+    assert!((40.0..=100.0).contains(&d), "delay {d}");
 }
