@@ -10,10 +10,18 @@
 //! explain means near-end speech; the flag is held for a few blocks.
 //!
 //! **Gains.** Wiener gains on the decision-directed a-priori echo-to-signal ratio
-//! (Ephraim-Malah smoothing, so no musical noise). In far-end single talk the residual is
-//! over-estimated fourfold and the floor is -40 dB, which removes what the filter leaves; in
-//! double talk the estimate is used as is with a -14 dB floor, so bins where the near end
-//! dominates pass nearly untouched and only bins the echo dominates are attenuated.
+//! (Ephraim-Malah smoothing, so no musical noise). A soft near-end score moves over-subtraction
+//! and floor from their far-end single-talk values (residual over-estimated fourfold, -40 dB
+//! floor: what the filter leaves is removed) to their near-end values (twofold, -20 dB floor:
+//! bins where the near end dominates pass nearly untouched, only bins the echo dominates are
+//! attenuated). The near-end flag is held for 150 ms so suppression does not snap shut between
+//! syllables.
+//!
+//! **Holding the residual.** The residual outlasts the echo estimate's dips (reverberation
+//! beyond the filter, misadjustment at far-end offsets): the estimate holds its peaks with a
+//! decay, and what was observed to be residual in confident single talk (capped at a fraction
+//! of the echo estimate, so a missed near-end onset cannot lock the suppressor shut) decays no
+//! faster than the room, whose decay per block is read off the filter's tail.
 //!
 //! Before the linear filter helps (start of a call, lost alignment) the capture itself is
 //! treated as residual while the far end talks: half duplex until the filter converges.
