@@ -212,3 +212,49 @@ fn survives_odd_far_end_chunks_and_a_delay_jump() {
     );
     assert_ne!(m.talk_state, TalkState::DoubleTalk);
 }
+
+/// Playback and capture clocks differ by 200 ppm (the echo path slides by 4 ms over 20 s of
+/// far-end single talk): the filter and the delay estimate follow it.
+#[test]
+fn follows_clock_drift() {
+    if !speech_or_skip() {
+        return;
+    }
+    let rate = 16_000u32;
+    let case = echo_cases::ci_cases()[0];
+    let mut far = Vec::new();
+    while far.len() < 20 * rate as usize {
+        far.extend(echo_cases::build(&case, rate).far);
+    }
+    far.truncate(20 * rate as usize);
+    // The loudspeaker's clock runs 200 ppm fast: what it plays in capture time t is far-end
+    // sample t * (1 + 200e-6).
+    let ppm = 200e-6f64;
+    let played: Vec<f32> = (0..far.len())
+        .map(|i| {
+            let pos = i as f64 * (1.0 + ppm);
+            let j = pos.floor() as usize;
+            let f = (pos - j as f64) as f32;
+            let a = far.get(j).copied().unwrap_or(0.0);
+            let b = far.get(j + 1).copied().unwrap_or(0.0);
+            a + (b - a) * f
+        })
+        .collect();
+    let echo = case.path.echo(&played, rate);
+    let sc = EchoScenario {
+        rate,
+        far: far.clone(),
+        near: vec![0.0; echo.len()],
+        mic: echo.clone(),
+        echo,
+    };
+    let (o, aec) = ours(&sc, 160);
+    let r = rate as usize;
+    let early = erle_db(&sc.echo[2 * r..7 * r], &o[2 * r..7 * r]);
+    let late = erle_db(&sc.echo[15 * r..], &o[15 * r..]);
+    println!(
+        "drift 200 ppm: ERLE 2-7 s {early:.1} dB, 15-20 s {late:.1} dB; {:?}",
+        aec.echo_metrics()
+    );
+    assert!(early >= 30.0 && late >= 30.0, "ERLE {early} / {late}");
+}

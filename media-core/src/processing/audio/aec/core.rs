@@ -10,15 +10,13 @@
 //! the foreground filter produces the output and only takes the background's weights when they
 //! are reliably better, so a background filter that strays during double talk never reaches
 //! the output (and is itself reset to the foreground when it is reliably worse).
-// Spectral loops walk several arrays in lockstep by bin index; indexing reads clearer here.
-#![allow(clippy::needless_range_loop)]
 
 use realfft::num_complex::Complex32;
 
 use super::delay::{BinarySpectrum, DelayEstimator};
 use super::fft::Fft;
 use super::filter::{FarSpectra, Partitions};
-use super::suppress::{tune, Suppressor, SuppressorInput};
+use super::suppress::{Suppressor, SuppressorInput};
 use super::TalkState;
 
 /// Core tuning, derived from the public configuration.
@@ -41,7 +39,7 @@ const SILENCE: f32 = 1e-7;
 /// Step of the initial phase.
 const INITIAL_STEP: f32 = 0.8;
 /// Largest step of the adapted phase.
-const MAX_STEP: f32 = 0.8;
+const MAX_STEP: f32 = 1.0;
 
 /// Two-path comparison statistics.
 #[derive(Debug, Clone, Copy, Default)]
@@ -208,13 +206,8 @@ impl EchoCore {
         self.res.high_band_gain()
     }
 
-    /// Mean leakage (residual echo per unit of echo-estimate power), for diagnostics.
-    pub(crate) fn leak(&self) -> f32 {
-        self.res.mean_leak()
-    }
-
     /// Echo estimate of `w` at `start` into `y` (time, `N`), and `e = near - y`.
-    #[allow(clippy::too_many_arguments)] // the FFT scratch buffers are passed in to avoid allocating
+    #[allow(clippy::too_many_arguments)] // disjoint borrows of the core's buffers
     fn echo_estimate(
         w: &Partitions,
         far: &FarSpectra,
@@ -300,10 +293,16 @@ impl EchoCore {
         }
         if crossfade {
             // The foreground just took the background's weights: fade to its output.
-            for i in 0..n {
+            for (i, ((e, y), (&eb, &d))) in self
+                .e_out
+                .iter_mut()
+                .zip(self.y_out.iter_mut())
+                .zip(self.e_bg.iter().zip(near))
+                .enumerate()
+            {
                 let a = (i as f32 + 0.5) / n as f32;
-                self.e_out[i] = (1.0 - a) * self.e_out[i] + a * self.e_bg[i];
-                self.y_out[i] = near[i] - self.e_out[i];
+                *e = (1.0 - a) * *e + a * eb;
+                *y = d - *e;
             }
         }
 
@@ -339,15 +338,13 @@ impl EchoCore {
         let near_ms = near[..n].iter().map(|x| x * x).sum::<f32>() / n as f32;
         let near_active = near_ms > SILENCE;
         let nbits = self.near_bits.bits(&self.d_pow, near_active);
-        // While the filter cancels well, near-end speech is what changes the capture: do not
-        // let double talk drag the delay estimate.
-        let near_talking = matches!(self.res.state(), TalkState::NearEnd | TalkState::DoubleTalk)
-            && self.erle_lin > 4.0;
-        let est = if near_talking {
-            self.delay.lag()
-        } else {
-            self.delay.update(nbits, near_active, self.erle_lin > 2.0)
-        };
+        // While the near end seems to talk, only a far-end match that stands out clearly may
+        // move the delay: near-end speech must not drag the estimate, but a moved echo (a
+        // buffer changed) also looks like near-end speech until the delay follows it.
+        let near_talking = matches!(self.res.state(), TalkState::NearEnd | TalkState::DoubleTalk);
+        let est = self
+            .delay
+            .update(nbits, near_active, self.erle_lin > 2.0, near_talking);
         // Follow the estimator freely until the filter cancels; after that, small moves are
         // left to the filter-based alignment (the estimate wobbles by a block or two in
         // reverberant rooms) and only a large move (a buffer changed) is taken.
@@ -363,15 +360,10 @@ impl EchoCore {
             }
             _ => {}
         }
-        let fixed = tune("fixed_start", -1.0);
-        let new_start = if fixed >= 0.0 {
-            (self.blocks as f32 >= tune("fixed_from", 0.0)).then_some(fixed as usize)
-        } else {
-            self.lag_used.map(|l| {
-                let s = l as isize - self.cfg.headroom as isize - self.align_offset;
-                s.max(0) as usize
-            })
-        };
+        let new_start = self.lag_used.map(|l| {
+            let s = l as isize - self.cfg.headroom as isize - self.align_offset;
+            s.max(0) as usize
+        });
 
         // Far-end activity over the filter's span.
         let echo_possible = match start {
@@ -385,40 +377,6 @@ impl EchoCore {
             }
         }
 
-        if std::env::var_os("AEC_CORE_DEBUG").is_some() && self.blocks.is_multiple_of(100) {
-            let pe: Vec<String> = (0..self.cfg.partitions)
-                .map(|m| {
-                    format!(
-                        "{:.0}",
-                        10.0 * (self.fg.partition_energy(m) + 1e-30).log10()
-                    )
-                })
-                .collect();
-            eprintln!("parts {}", pe.join(" "));
-            let b: Vec<String> = self
-                .res
-                .erle_bands()
-                .iter()
-                .map(|v| format!("{v:.0}"))
-                .collect();
-            eprintln!(
-                "bands t={:.1} erle_b [{}] decay {:.2}",
-                self.blocks as f32 / 100.0,
-                b.join(" "),
-                self.tail_decay
-            );
-        }
-        if std::env::var_os("AEC_CORE_DEBUG").is_some() && self.blocks.is_multiple_of(10) {
-            eprintln!(
-                "core t={:.1} start={:?} erle_lin={:.1}dB adapted={} leak={:.3} far_ms={:.1}dB",
-                self.blocks as f32 / 100.0,
-                start,
-                10.0 * self.erle_lin.log10(),
-                self.adapted,
-                self.leak(),
-                10.0 * (far_ms + 1e-12).log10()
-            );
-        }
         // Residual echo suppression.
         let linear_usable = start.is_some() && self.erle_lin > 2.0 && see <= 1.5 * sdd;
         let gains = self.res.update(&SuppressorInput {
@@ -442,9 +400,17 @@ impl EchoCore {
         }
         self.fft.inverse(&self.spec, &mut self.time);
         let scale = 1.0 / (2 * n) as f32;
-        for i in 0..n {
-            out[i] = self.ola[i] + self.time[i] * self.window[i] * scale;
-            self.ola[i] = self.time[n + i] * self.window[n + i] * scale;
+        let (first, second) = self.time.split_at(n);
+        let (w1, w2) = self.window.split_at(n);
+        for ((((o, ola), &t1), &t2), (&a, &b)) in out
+            .iter_mut()
+            .zip(self.ola.iter_mut())
+            .zip(first)
+            .zip(second)
+            .zip(w1.iter().zip(w2))
+        {
+            *o = *ola + t1 * a * scale;
+            *ola = t2 * b * scale;
         }
 
         // Metrics: ERLE over far-end single talk.
@@ -459,15 +425,6 @@ impl EchoCore {
         // keeps the filters' shape relative to the delay; any other move (alignment
         // refinement) keeps the modelled echo path where it is.
         if new_start != self.start {
-            if std::env::var_os("AEC_CORE_DEBUG").is_some() {
-                eprintln!(
-                    "core t={:.2} start {:?} -> {:?} moved {}",
-                    self.blocks as f32 / 100.0,
-                    self.start,
-                    new_start,
-                    path_moved
-                );
-            }
             match (self.start, new_start) {
                 (Some(old), Some(new)) => {
                     if !path_moved {
@@ -543,7 +500,7 @@ impl EchoCore {
         // Normalisation: the far power over the filter's span (from the filtering pass),
         // regularised so that bins the far end barely excites do not get huge steps.
         let p_mean = self.far_power.iter().sum::<f32>() / k as f32;
-        let reg = tune("reg", 0.01) * p_mean;
+        let reg = 0.01 * p_mean;
         for (q, &p) in self.step_norm.iter_mut().zip(&self.far_power) {
             *q = p.max(reg);
         }
@@ -552,7 +509,7 @@ impl EchoCore {
             // Step = residual echo / error per bin (Valin's optimal step), the residual being
             // the echo estimate over the filter's ERLE in that band as the suppressor learned
             // it in far-end single talk; near-end speech in the error makes the step small.
-            let max_step = tune("max_step", MAX_STEP);
+            let max_step = MAX_STEP;
             let (mut r_sum, mut e_sum) = (0.0f32, 0.0f32);
             for i in 0..k {
                 let e = self.eu_pow[i] + 1e-12;
@@ -576,7 +533,7 @@ impl EchoCore {
                 .fold(0.0f32, f32::max)
                 * n as f32;
             let sed = self.e_bg.iter().map(|x| x * x).sum::<f32>();
-            let rate = tune("init_step", INITIAL_STEP) * (sxx / (sed + 1e-20)).min(1.0);
+            let rate = INITIAL_STEP * (sxx / (sed + 1e-20)).min(1.0);
             for i in 0..k {
                 self.step[i] = rate / (self.step_norm[i] + floor);
             }

@@ -114,12 +114,14 @@ impl DelayEstimator {
 
     /// Compares the capture block's bits with every lag; returns the accepted lag, if any.
     /// While `settled` (the filter cancels well at the current lag) a move needs much longer
-    /// and clearer evidence.
+    /// and clearer evidence; while `strict` (the near end may be talking) the best lag must
+    /// also stand out twice as clearly.
     pub(crate) fn update(
         &mut self,
         near_bits: u32,
         near_active: bool,
         settled: bool,
+        strict: bool,
     ) -> Option<usize> {
         if !near_active {
             return self.current;
@@ -159,7 +161,7 @@ impl DelayEstimator {
         let mean = sum / counted as f32;
         self.contrast = mean - best_val;
         // A real echo stands out from the background of unrelated lags.
-        if self.contrast < 1.5 {
+        if self.contrast < if strict { 3.0 } else { 1.5 } {
             return self.current;
         }
         if best == self.candidate {
@@ -189,11 +191,6 @@ impl DelayEstimator {
         }
         self.current
     }
-
-    /// The accepted lag.
-    pub(crate) fn lag(&self) -> Option<usize> {
-        self.current
-    }
 }
 
 #[cfg(test)]
@@ -218,7 +215,7 @@ mod tests {
             } else {
                 rng.next_u64() as u32
             };
-            found = est.update(near, true, false);
+            found = est.update(near, true, false, false);
         }
         assert_eq!(found, Some(lag));
     }

@@ -228,9 +228,9 @@ impl Partitions {
         let mx = (first..last).map(|m| m as f32).sum::<f32>() / n;
         let my = logs[first..last].iter().sum::<f32>() / n;
         let (mut sxy, mut sxx) = (0.0, 0.0);
-        for m in first..last {
+        for (m, &l) in logs.iter().enumerate().take(last).skip(first) {
             let dx = m as f32 - mx;
-            sxy += dx * (logs[m] - my);
+            sxy += dx * (l - my);
             sxx += dx * dx;
         }
         Some((sxy / sxx).exp())
@@ -246,14 +246,6 @@ impl Partitions {
             }
         }
         best.0
-    }
-
-    /// Energy of partition `m` (diagnostics).
-    pub(crate) fn partition_energy(&self, m: usize) -> f32 {
-        self.w[m * self.k..(m + 1) * self.k]
-            .iter()
-            .map(|c| c.norm_sqr())
-            .sum()
     }
 
     /// Proportionate step factors (Valin's variant of IPNLMS, as in speexdsp): each partition's

@@ -207,10 +207,7 @@ pub fn speech_from_files<P: AsRef<Path>>(
                 .map_err(|e| WavError::Unsupported(e.to_string()))?
         };
         out.extend(resampled.iter().map(|&s| f32::from(s) / 32768.0));
-        out.extend(std::iter::repeat_n(
-            0.0,
-            (rate as usize * gap_ms as usize) / 1000,
-        ));
+        out.resize(out.len() + (rate as usize * gap_ms as usize) / 1000, 0.0);
     }
     Ok(out)
 }

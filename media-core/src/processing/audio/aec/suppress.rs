@@ -10,10 +10,18 @@
 //! explain means near-end speech; the flag is held for a few blocks.
 //!
 //! **Gains.** Wiener gains on the decision-directed a-priori echo-to-signal ratio
-//! (Ephraim-Malah smoothing, so no musical noise). In far-end single talk the residual is
-//! over-estimated fourfold and the floor is -40 dB, which removes what the filter leaves; in
-//! double talk the estimate is used as is with a -14 dB floor, so bins where the near end
-//! dominates pass nearly untouched and only bins the echo dominates are attenuated.
+//! (Ephraim-Malah smoothing, so no musical noise). A soft near-end score moves over-subtraction
+//! and floor from their far-end single-talk values (residual over-estimated fourfold, -40 dB
+//! floor: what the filter leaves is removed) to their near-end values (twofold, -20 dB floor:
+//! bins where the near end dominates pass nearly untouched, only bins the echo dominates are
+//! attenuated). The near-end flag is held for 150 ms so suppression does not snap shut between
+//! syllables.
+//!
+//! **Holding the residual.** The residual outlasts the echo estimate's dips (reverberation
+//! beyond the filter, misadjustment at far-end offsets): the estimate holds its peaks with a
+//! decay, and what was observed to be residual in confident single talk (capped at a fraction
+//! of the echo estimate, so a missed near-end onset cannot lock the suppressor shut) decays no
+//! faster than the room, whose decay per block is read off the filter's tail.
 //!
 //! Before the linear filter helps (start of a call, lost alignment) the capture itself is
 //! treated as residual while the far end talks: half duplex until the filter converges.
@@ -41,7 +49,7 @@ pub(crate) struct SuppressorInput<'a> {
 /// Bands for the ERLE estimate.
 const BANDS: usize = 16;
 /// Blocks the near-end flag is held after the last evidence.
-const NEAR_HANGOVER: u32 = 6;
+const NEAR_HANGOVER: u32 = 15;
 /// Over-subtraction and floor (amplitude) in far-end single talk.
 const BETA_FAR: f32 = 4.0;
 const FLOOR_FAR: f32 = 0.01;
@@ -53,34 +61,16 @@ const NEAR_LO: f32 = 1.5;
 const NEAR_HI: f32 = 4.0;
 /// Decision-directed smoothing.
 const ALPHA: f32 = 0.85;
-
-/// Tuning override for experiments: `AEC_TUNE="name=value,..."` (temporary).
-pub(crate) fn tune(name: &str, default: f32) -> f32 {
-    std::env::var("AEC_TUNE")
-        .ok()
-        .and_then(|v| {
-            v.split(',').find_map(|kv| {
-                let (k, val) = kv.split_once('=')?;
-                (k == name).then(|| val.parse().ok())?
-            })
-        })
-        .unwrap_or(default)
-}
+/// Per-block decay of the residual estimate's peak hold.
+const PEAK_HOLD: f32 = 0.6;
+/// How fast a band's ERLE estimate follows evidence of more residual (it follows evidence of
+/// less at 0.03 per block).
+const LEARN_DOWN: f32 = 0.15;
+/// The observed single-talk residual is held at most at this fraction of the echo estimate.
+const OBS_CAP: f32 = 0.3;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Suppressor {
-    t_hang: u32,
-    t_beta_far: f32,
-    t_floor_far: f32,
-    t_beta_near: f32,
-    t_floor_near: f32,
-    t_lo: f32,
-    t_hi: f32,
-    t_alpha: f32,
-    t_learn_down: f32,
-    t_hold: f32,
-    t_obs: f32,
-    t_kappa: f32,
     k: usize,
     band_of: Vec<u8>,
     erle: [f32; BANDS],
@@ -108,18 +98,6 @@ impl Suppressor {
             })
             .collect();
         Self {
-            t_hang: tune("hang", NEAR_HANGOVER as f32) as u32,
-            t_beta_far: tune("beta_far", BETA_FAR),
-            t_floor_far: tune("floor_far", FLOOR_FAR),
-            t_beta_near: tune("beta_near", BETA_NEAR),
-            t_floor_near: tune("floor_near", FLOOR_NEAR),
-            t_lo: tune("lo", NEAR_LO),
-            t_hi: tune("hi", NEAR_HI),
-            t_alpha: tune("alpha", ALPHA),
-            t_learn_down: tune("learn_down", 0.15),
-            t_hold: tune("hold", 0.6),
-            t_obs: tune("obs", 1.0),
-            t_kappa: tune("kappa", 0.3),
             k,
             band_of,
             erle: [1.0; BANDS],
@@ -145,16 +123,6 @@ impl Suppressor {
     /// Leakage of the linear filter at bin `i`: 1 / ERLE of its band.
     pub(crate) fn leak(&self, i: usize) -> f32 {
         1.0 / self.erle[usize::from(self.band_of[i])]
-    }
-
-    /// Per-band ERLE in dB (diagnostics).
-    pub(crate) fn erle_bands(&self) -> [f32; BANDS] {
-        self.erle.map(|e| 10.0 * e.log10())
-    }
-
-    /// Mean leakage over the bands.
-    pub(crate) fn mean_leak(&self) -> f32 {
-        self.erle.iter().map(|e| 1.0 / e).sum::<f32>() / BANDS as f32
     }
 
     pub(crate) fn high_band_gain(&self) -> f32 {
@@ -187,17 +155,12 @@ impl Suppressor {
             };
             // Residual echo outlasts its estimate's dips: hold peaks, decaying; and what was
             // observed to be residual in far-end single talk decays no faster than the room.
-            let hold = if self.t_hold > 0.0 {
-                self.t_hold
-            } else {
-                inp.tail_decay.max(0.3)
-            };
             let obs = if inp.echo_possible {
-                self.t_obs * inp.tail_decay.max(0.3) * self.r_obs[i]
+                inp.tail_decay.max(0.3) * self.r_obs[i]
             } else {
                 0.0
             };
-            self.r[i] = inst.max(hold * self.r[i]).max(obs);
+            self.r[i] = inst.max(PEAK_HOLD * self.r[i]).max(obs);
             r_sum += self.r[i];
             e_sum += inp.e_pow[i];
             n_sum += self.noise[i];
@@ -210,9 +173,9 @@ impl Suppressor {
             1.0
         };
         self.log_ratio = 0.5 * self.log_ratio + 0.5 * ratio.log2().clamp(-10.0, 20.0);
-        let score = ((self.log_ratio - self.t_lo) / (self.t_hi - self.t_lo)).clamp(0.0, 1.0);
+        let score = ((self.log_ratio - NEAR_LO) / (NEAR_HI - NEAR_LO)).clamp(0.0, 1.0);
         if score >= 0.5 {
-            self.near_hold = self.t_hang;
+            self.near_hold = NEAR_HANGOVER;
         } else {
             self.near_hold = self.near_hold.saturating_sub(1);
         }
@@ -224,17 +187,6 @@ impl Suppressor {
         };
         let near = self.near_hold > 0;
         let echo = inp.echo_possible && r_sum > 0.1 * n_sum;
-        if std::env::var_os("AEC_DEBUG").is_some() && self.blocks.is_multiple_of(5) {
-            let me: f32 = self.erle.iter().map(|e| 10.0 * e.log10()).sum::<f32>() / BANDS as f32;
-            eprintln!(
-                "dbg t={:.2} lin={} e/r={:.1}dB e/n={:.1}dB erle_b={:.1}dB score={score:.2}",
-                self.blocks as f32 / 100.0,
-                inp.linear_usable,
-                10.0 * (e_sum / (r_sum + 1e-12)).log10(),
-                10.0 * (e_sum / (n_sum + 1e-12)).log10(),
-                me
-            );
-        }
         self.state = match (echo, near) {
             (false, false) => TalkState::Silence,
             (true, false) => TalkState::FarEnd,
@@ -247,7 +199,7 @@ impl Suppressor {
         for ((o, &e), &y) in self.r_obs.iter_mut().zip(inp.e_pow).zip(inp.y_pow.iter()) {
             // Never more than a few times what the echo estimate explains, so a near-end onset
             // the detector missed for a block cannot lock the suppressor shut.
-            let cap = self.t_kappa * y;
+            let cap = OBS_CAP * y;
             *o = if single {
                 e.min(cap).max(decay * *o)
             } else {
@@ -268,7 +220,7 @@ impl Suppressor {
                     let ratio = (self.num[b] / self.den[b]).clamp(1.0, 1e4);
                     // Quick to believe more residual, slow to believe less.
                     let a = if ratio < self.erle[b] {
-                        self.t_learn_down
+                        LEARN_DOWN
                     } else {
                         0.03
                     };
@@ -283,8 +235,8 @@ impl Suppressor {
         }
         // Over-subtraction and floor move geometrically from their far-end to their near-end
         // values with the score.
-        let beta = self.t_beta_far * (self.t_beta_near / self.t_beta_far).powf(score);
-        let floor = self.t_floor_far * (self.t_floor_near / self.t_floor_far).powf(score);
+        let beta = BETA_FAR * (BETA_NEAR / BETA_FAR).powf(score);
+        let floor = FLOOR_FAR * (FLOOR_NEAR / FLOOR_FAR).powf(score);
         for i in 0..k {
             let e = inp.e_pow[i];
             let g = if self.r[i] <= 0.0 {
@@ -293,7 +245,7 @@ impl Suppressor {
                 let r = beta * self.r[i] + 1e-20;
                 let post = e / r;
                 let prior_prev = self.gain[i] * self.gain[i] * self.prev_e[i] / r;
-                let xi = self.t_alpha * prior_prev + (1.0 - self.t_alpha) * (post - 1.0).max(0.0);
+                let xi = ALPHA * prior_prev + (1.0 - ALPHA) * (post - 1.0).max(0.0);
                 (xi / (1.0 + xi)).max(floor)
             };
             self.gain[i] = g;
