@@ -314,6 +314,11 @@ impl MediaMetrics {
         }
     }
 
+    /// The round-trip time as RTCP measured it, ms.
+    pub fn set_rtt(&mut self, rtt_ms: f64) {
+        self.rtt_ms = Some(rtt_ms.max(0.0));
+    }
+
     /// The loss fraction (0..=1) a receiver report gave about this direction (send
     /// direction); used when no packet outcomes are counted here.
     pub fn set_reported_loss(&mut self, fraction: f64) {
