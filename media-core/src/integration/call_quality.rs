@@ -107,13 +107,11 @@ impl CallQuality {
         self.rx.on_frame(pcm);
         let (t, delay, jitter) = totals(a);
         let l = self.last;
-        let lost = t.lost.saturating_sub(l.lost);
-        let fec = t.fec.saturating_sub(l.fec);
         self.rx.on_packets(PacketDelta {
             played: t.played.saturating_sub(l.played),
-            lost,
+            lost: t.lost.saturating_sub(l.lost),
             concealed: t.concealed.saturating_sub(l.concealed),
-            fec_recovered: fec.min(lost),
+            fec_recovered: t.fec.saturating_sub(l.fec),
         });
         self.last = t;
         self.rx.set_jitter_buffer_delay(delay);

@@ -8,8 +8,8 @@
 //! keeps running totals and a sliding window of [`WINDOW_SECONDS`] one-second buckets, and
 //! rates the window with the E-model ([`MediaMetrics::rating`]):
 //!
-//! - Ppl: the packets the listener did not get (lost, late or discarded, not recovered by
-//!   FEC) over the packets due, in the window; for a send direction without packet counts,
+//! - Ppl: the packets the listener did not get (lost, late or discarded, less those
+//!   recovered by FEC) over the packets due, in the window; for a send direction without packet counts,
 //!   the loss fraction of the last receiver report.
 //! - BurstR (G.107 Annex A): the mean length of the loss runs observed, over the mean run
 //!   length random loss of the same rate gives, `1 / (1 - p)`; at least 1.
@@ -71,9 +71,10 @@ impl Bucket {
     }
 }
 
-/// Packet outcomes at playout since the previous call, in playout order: `played` decoded
-/// normally, `lost` not decoded (lost, late or discarded), of which `fec_recovered` were
-/// rebuilt from FEC and `concealed` were synthesised.
+/// Packet outcomes at playout since the previous call: `played` decoded normally, `lost` not
+/// decoded (lost, late or discarded); `fec_recovered` missing packets rebuilt from FEC and
+/// `concealed` synthesised (these two may be counted in a later call than the loss itself,
+/// as a jitter buffer declares a gap before its slot is played).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PacketDelta {
     /// Packets decoded.
@@ -285,12 +286,11 @@ impl MediaMetrics {
         let b = &mut self.buckets[self.head];
         let sat = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
         b.played = b.played.saturating_add(sat(d.played));
-        // FEC-recovered packets reach the listener: they are not loss for the rating.
-        let unrecovered = d.lost.saturating_sub(d.fec_recovered);
-        b.lost = b.lost.saturating_add(sat(unrecovered));
+        b.lost = b.lost.saturating_add(sat(d.lost));
         b.concealed = b.concealed.saturating_add(sat(d.concealed));
         b.fec_recovered = b.fec_recovered.saturating_add(sat(d.fec_recovered));
-        if unrecovered > 0 {
+        // Loss runs (for BurstR) count every missing packet, recovered or not.
+        if d.lost > 0 {
             if !self.in_loss_run {
                 b.loss_runs += 1;
             }
@@ -342,12 +342,14 @@ impl MediaMetrics {
 
     fn snapshot_rating(&self) -> (Bucket, Rating, f64, f64, f64) {
         let (w, _) = self.window();
-        let due = u64::from(w.played) + u64::from(w.lost) + u64::from(w.fec_recovered);
+        let due = u64::from(w.played) + u64::from(w.lost);
         let (ppl, burst_r) = if due > 0 {
-            let p = f64::from(w.lost) / due as f64;
-            let burst = if w.loss_runs > 0 && p < 1.0 {
+            // FEC-recovered packets reach the listener: they are not loss for the rating.
+            let p = f64::from(w.lost.saturating_sub(w.fec_recovered)) / due as f64;
+            let missing = f64::from(w.lost) / due as f64;
+            let burst = if w.loss_runs > 0 && missing < 1.0 {
                 let mean_run = f64::from(w.lost) / f64::from(w.loss_runs);
-                (mean_run * (1.0 - p)).max(1.0)
+                (mean_run * (1.0 - missing)).max(1.0)
             } else {
                 1.0
             };
@@ -374,7 +376,7 @@ impl MediaMetrics {
     pub fn snapshot(&self) -> MetricsSnapshot {
         let (w, r, ppl, burst_r, delay) = self.snapshot_rating();
         let (_, power) = self.window();
-        let due = (u64::from(w.played) + u64::from(w.lost) + u64::from(w.fec_recovered)) as f64;
+        let due = (u64::from(w.played) + u64::from(w.lost)) as f64;
         let frac = |n: u32, d: f64| if d > 0.0 { f64::from(n) / d } else { 0.0 };
         let active = f64::from(w.active_frames);
         MetricsSnapshot {
