@@ -21,11 +21,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use media_core::codec::CodecRegistry;
+use media_core::events::CodecEvent;
 use media_core::integration::sdp::SrtpPolicy;
 use media_core::integration::session_core::{
-    CallStats, ControllerConfig, MediaSessionController, RandomFill,
+    CallStats, ControllerConfig, ControllerEvent, MediaSessionController, RandomFill,
 };
 use media_core::processing::format::resampler::resample_all;
+use media_core::quality::metrics::QualityChange;
+use media_core::session::SessionEventKind;
 use media_core::wav::{write_wav, WavAudio};
 use rtp_core::netem::{GilbertElliott, JitterDist, LossModel, Netem, NetemConfig, WireSize};
 
@@ -92,6 +95,8 @@ struct Side {
     net: Netem<Datagram>,
     /// RTCP through its own (RTCP timing is randomised, so it must not shift RTP's draws).
     rtcp_net: Netem<Datagram>,
+    /// Quality events seen (degraded / recovered from the monitor, encoder adaptations).
+    quality_events: Vec<String>,
 }
 
 fn side(addr_sock: UdpSocket, opts: &CallOptions, name: &str, seed: u64) -> Result<Side, String> {
@@ -135,6 +140,7 @@ fn side(addr_sock: UdpSocket, opts: &CallOptions, name: &str, seed: u64) -> Resu
         socket: addr_sock,
         net,
         rtcp_net,
+        quality_events: Vec::new(),
     })
 }
 
@@ -175,17 +181,46 @@ impl Side {
         }
     }
 
-    fn timers(&mut self, now: Instant) {
+    fn timers(&mut self, now: Instant, t0: Instant) {
         if self.ctl.poll_timeout().is_some_and(|t| t <= now) {
             self.ctl.handle_timeout(now);
         }
-        while self.ctl.poll_event().is_some() {}
+        while let Some(e) = self.ctl.poll_event() {
+            let t = now.saturating_duration_since(t0).as_secs_f64();
+            let what = match e {
+                ControllerEvent::Quality(QualityChange::Degraded { mos, .. }) => {
+                    format!("{t:.1} s quality degraded (MOS {mos:.2})")
+                }
+                ControllerEvent::Quality(QualityChange::Recovered { mos, .. }) => {
+                    format!("{t:.1} s quality recovered (MOS {mos:.2})")
+                }
+                ControllerEvent::Codec(CodecEvent::FecChanged { enabled }) => {
+                    format!("{t:.1} s FEC {}", if enabled { "on" } else { "off" })
+                }
+                ControllerEvent::Codec(CodecEvent::BitrateChanged { to, .. }) => {
+                    format!("{t:.1} s bitrate {to}")
+                }
+                ControllerEvent::Session(s) => match s.kind {
+                    SessionEventKind::QualityAlert(a) => {
+                        format!(
+                            "{t:.1} s quality alert (MOS {:.2} < {:.2})",
+                            a.value, a.threshold
+                        )
+                    }
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            if self.quality_events.len() < 1000 {
+                self.quality_events.push(what);
+            }
+        }
     }
 }
 
 fn status_line(s: &CallStats, t: f64) -> String {
     format!(
-        "{t:6.1} s  {}  rx {:6}  lost {:4}  concealed {:4}  fec {:3}  jitter {:5.1} ms  buffer {:5.1} ms  MOS {:.2}",
+        "{t:6.1} s  {}  rx {:6}  lost {:4}  concealed {:4}  fec {:3}  jitter {:5.1} ms  buffer {:5.1} ms  level {:6.1} dBov  R {:4.1}  MOS {:.2}{}",
         s.codec,
         s.packets_received,
         s.packets_lost,
@@ -193,7 +228,10 @@ fn status_line(s: &CallStats, t: f64) -> String {
         s.fec_recovered,
         s.jitter_ms,
         s.jitter_buffer_delay_ms,
-        s.mos
+        s.receive.active_level_dbov,
+        s.receive.r,
+        s.mos,
+        if s.degraded { " (degraded)" } else { "" }
     )
 }
 
@@ -274,7 +312,7 @@ pub fn call(opts: &CallOptions) -> Result<(), String> {
         };
         for side in [&mut alice, &mut bob] {
             side.receive(now, &mut buf)?;
-            side.timers(now);
+            side.timers(now, t0);
         }
         // Capture: the input (looped if the duration is longer), silence after the end.
         let start = tick as usize * per_channel;
@@ -352,6 +390,22 @@ pub fn call(opts: &CallOptions) -> Result<(), String> {
                 "jitter_buffer_target_ms": round2(b.jitter_buffer_target_ms),
                 "rtt_ms": b.rtt_ms.map(round2),
                 "mos": round2(b.mos),
+                "r": round2(b.receive.r),
+                "loss_pct": round2(b.receive.loss_pct),
+                "concealed_pct": round2(100.0 * b.receive.concealed_fraction),
+                "fec_pct": round2(100.0 * b.receive.fec_fraction),
+                "receive_level_dbov": round2(f64::from(b.receive.active_level_dbov)),
+                "quality_degraded": b.degraded,
+                "adaptation": a.adaptation.map(|d| serde_json::json!({
+                    "bitrate": d.bitrate,
+                    "fec": d.fec,
+                    "expected_loss_pct": d.expected_loss_pct,
+                    "ptime_ms": d.ptime_ms,
+                })),
+                "events": {
+                    "alice": alice.quality_events,
+                    "bob": bob.quality_events,
+                },
                 "srtp_failures": b.counters.srtp_failures,
                 "record": opts.record,
             })
@@ -359,7 +413,7 @@ pub fn call(opts: &CallOptions) -> Result<(), String> {
     } else {
         println!(
             "call {} {:.1} s{}: sent {} packets, received {}, lost {} (network dropped {}), \
-             concealed {}, FEC recovered {}, jitter {:.1} ms, buffer {:.1} ms, MOS {:.2}",
+             concealed {}, FEC recovered {}, jitter {:.1} ms, buffer {:.1} ms, MOS {:.2} (last 5 s)",
             b.codec,
             duration,
             if opts.srtp { " (SRTP)" } else { "" },
@@ -373,6 +427,12 @@ pub fn call(opts: &CallOptions) -> Result<(), String> {
             b.jitter_buffer_delay_ms,
             b.mos
         );
+        for e in &bob.quality_events {
+            println!("  bob: {e}");
+        }
+        for e in &alice.quality_events {
+            println!("  alice: {e}");
+        }
     }
     Ok(())
 }
