@@ -65,18 +65,22 @@ fn metrics_monitor_and_adaptation_do_not_allocate() {
         let now = t0 + Duration::from_millis(10 * f);
         m.on_frame(&frame);
         m.on_packets(PacketDelta {
-            played: u64::from(f % 7 != 0),
-            lost: u64::from(f % 7 == 0),
-            concealed: u64::from(f % 14 == 0),
+            played: u64::from(!f.is_multiple_of(7)),
+            lost: u64::from(f.is_multiple_of(7)),
+            concealed: u64::from(f.is_multiple_of(14)),
             fec_recovered: u64::from(f % 14 == 7),
         });
         m.set_jitter_buffer_delay(40.0);
         m.set_network(12.0, Some(80.0));
-        if f % 100 == 0 {
+        if f.is_multiple_of(100) {
             let s = m.snapshot();
             mos_sum += s.mos;
             let _ = mon.update(now, s.mos);
-            let loss = if (f / 1000) % 2 == 0 { 0.0 } else { 0.1 };
+            let loss = if (f / 1000).is_multiple_of(2) {
+                0.0
+            } else {
+                0.1
+            };
             ad.on_receiver_report(now, loss, Some(10.0), Some(Duration::from_millis(80)));
             ad.on_bandwidth_estimate(now, 20_000 + f * 10);
             if ad.poll_decision().is_some() {

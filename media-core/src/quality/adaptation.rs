@@ -260,15 +260,11 @@ impl AudioAdaptation {
         let up_ok = self
             .last_bitrate_change
             .is_none_or(|t| now.saturating_duration_since(t) >= c.up_interval);
-        let new = if budget < cur {
-            Some(budget)
-        } else if f64::from(budget) > f64::from(cur) * (1.0 + c.up_hysteresis) && up_ok
-            || budget == c.max_bitrate && budget > cur && up_ok
-        {
-            Some(budget)
-        } else {
-            None
-        };
+        let up = budget > cur
+            && up_ok
+            && (f64::from(budget) > f64::from(cur) * (1.0 + c.up_hysteresis)
+                || budget == c.max_bitrate);
+        let new = (budget < cur || up).then_some(budget);
         if let Some(b) = new {
             if b != cur {
                 self.current.bitrate = b;
@@ -336,7 +332,7 @@ mod tests {
         // expected loss settles instead of following every report.
         let mut changes = 0;
         for i in 0..300u64 {
-            let f = if i % 2 == 0 { 0.0 } else { 0.03 };
+            let f = if i.is_multiple_of(2) { 0.0 } else { 0.03 };
             a.on_receiver_report(at(t0, i * 1000), f, None, None);
             if a.poll_decision().is_some() {
                 changes += 1;

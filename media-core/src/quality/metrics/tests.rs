@@ -14,8 +14,8 @@ fn levels_crest_and_clipping() {
     let silence = analyze_frame(&[0; 160], 8000);
     assert_eq!(silence.level_dbov, -127.0);
     assert!(!silence.distorted());
-    let square: Vec<i16> = (0..160)
-        .map(|i| if i % 2 == 0 { 32767 } else { -32767 })
+    let square: Vec<i16> = (0..160u32)
+        .map(|i| if i.is_multiple_of(2) { 32767 } else { -32767 })
         .collect();
     assert!(analyze_frame(&square, 8000).level_dbov.abs() < 0.01);
     // A half-scale sine: RMS = 0.5 / sqrt(2) of full scale = -9.03 dBov; crest 3.01 dB.
@@ -92,7 +92,7 @@ fn rating_follows_the_e_model() {
 
     // Every tenth packet lost: 10 % random-like loss, BurstR 1.
     let mut m = MediaMetrics::new("pcmu", 8000, 20, 0.0);
-    feed(&mut m, 5, |seq| seq % 10 == 0, 0);
+    feed(&mut m, 5, |seq| seq.is_multiple_of(10), 0);
     let s = m.snapshot();
     assert!((s.loss_pct - 10.0).abs() < 0.01, "{s:?}");
     assert_eq!(s.burst_ratio, 1.0);
@@ -133,7 +133,7 @@ fn rating_follows_the_e_model() {
 #[test]
 fn the_window_forgets_old_loss() {
     let mut m = MediaMetrics::new("pcmu", 8000, 20, 0.0);
-    feed(&mut m, 5, |seq| seq % 5 == 0, 0);
+    feed(&mut m, 5, |seq| seq.is_multiple_of(5), 0);
     assert!(m.snapshot().loss_pct > 19.0);
     feed(&mut m, 3, |_| false, 1000);
     let mid = m.snapshot().loss_pct;
@@ -151,9 +151,13 @@ fn distortion_lowers_the_rating() {
         .collect();
     let mut a = MediaMetrics::new("pcmu", 8000, 20, 0.0);
     let mut b = MediaMetrics::new("pcmu", 8000, 20, 0.0);
-    for i in 0..500 {
+    for i in 0..500u32 {
         a.on_frame(&clean);
-        b.on_frame(if i % 10 == 0 { &clipped } else { &clean });
+        b.on_frame(if i.is_multiple_of(10) {
+            &clipped
+        } else {
+            &clean
+        });
     }
     let (sa, sb) = (a.snapshot(), b.snapshot());
     assert_eq!(sa.distorted_fraction, 0.0);
@@ -219,7 +223,13 @@ fn no_flapping_around_the_threshold() {
     let t0 = Instant::now();
     // Alternating 3.5 / 3.7 each second: never 3 s in a row below 3.6.
     let mut m = QualityMonitor::new(QualityMonitorConfig::default());
-    assert!(run(&mut m, t0, |s| if s % 2 == 0 { 3.5 } else { 3.7 }, 600).is_empty());
+    assert!(run(
+        &mut m,
+        t0,
+        |s| if s.is_multiple_of(2) { 3.5 } else { 3.7 },
+        600
+    )
+    .is_empty());
     // Seeded noise of +-0.15 around the threshold for 10 minutes: a naive threshold
     // crossing would fire hundreds of times; the monitor changes state at most once (it
     // degrades, and 3.75 never reaches the recovery level 3.8).
@@ -253,7 +263,7 @@ fn floor_alerts_once_per_excursion() {
         10..=19 => 2.5,
         20..=29 => 4.0,
         _ => {
-            if s % 2 == 0 {
+            if s.is_multiple_of(2) {
                 3.0
             } else {
                 3.2
