@@ -21,14 +21,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use media_core::codec::CodecRegistry;
-use media_core::events::CodecEvent;
+use media_core::events::{Category, CodecEvent, EventBus, EventKind, Subscriber};
 use media_core::integration::sdp::SrtpPolicy;
 use media_core::integration::session_core::{
-    CallStats, ControllerConfig, ControllerEvent, MediaSessionController, RandomFill,
+    CallStats, ControllerConfig, MediaSessionController, RandomFill,
 };
 use media_core::processing::format::resampler::resample_all;
 use media_core::quality::metrics::QualityChange;
-use media_core::session::SessionEventKind;
+use media_core::session::{SessionEventKind, SessionId};
 use media_core::wav::{write_wav, WavAudio};
 use rtp_core::netem::{GilbertElliott, JitterDist, LossModel, Netem, NetemConfig, WireSize};
 
@@ -95,7 +95,14 @@ struct Side {
     net: Netem<Datagram>,
     /// RTCP through its own (RTCP timing is randomised, so it must not shift RTP's draws).
     rtcp_net: Netem<Datagram>,
-    /// Quality events seen (degraded / recovered from the monitor, encoder adaptations).
+    /// Our session id on the bus.
+    id: SessionId,
+    /// The controller's events go onto this bus (as an application's would)...
+    bus: EventBus,
+    /// ...and this subscriber takes the quality and codec ones off it.
+    sub: Subscriber,
+    /// Quality events seen (degraded / recovered from the monitor, alerts, encoder
+    /// adaptations), with their bus priority.
     quality_events: Vec<String>,
 }
 
@@ -109,6 +116,8 @@ fn side(addr_sock: UdpSocket, opts: &CallOptions, name: &str, seed: u64) -> Resu
         SrtpPolicy::Disabled
     };
     cfg.cname = format!("{name}@127.0.0.1");
+    cfg.id = if name == "alice" { 1 } else { 2 };
+    let id = SessionId(cfg.id);
     let ctl = MediaSessionController::new(CodecRegistry::with_builtin(), cfg, os_random()?)
         .map_err(|e| e.to_string())?;
     let loss = opts.loss / 100.0;
@@ -135,11 +144,15 @@ fn side(addr_sock: UdpSocket, opts: &CallOptions, name: &str, seed: u64) -> Resu
     let net = netem(seed)?;
     let rtcp_net = netem(seed ^ 0x5254_4350)?;
     addr_sock.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let bus = EventBus::default();
     Ok(Side {
         ctl,
         socket: addr_sock,
         net,
         rtcp_net,
+        id,
+        sub: bus.subscribe([Category::Quality, Category::Codec]),
+        bus,
         quality_events: Vec::new(),
     })
 }
@@ -186,33 +199,34 @@ impl Side {
             self.ctl.handle_timeout(now);
         }
         while let Some(e) = self.ctl.poll_event() {
-            let t = now.saturating_duration_since(t0).as_secs_f64();
-            let what = match e {
-                ControllerEvent::Quality(QualityChange::Degraded { mos, .. }) => {
-                    format!("{t:.1} s quality degraded (MOS {mos:.2})")
+            if let Some(ev) = e.to_bus_event(self.id, now) {
+                // High events are refused only when a subscriber stops polling; we poll below.
+                let _ = self.bus.publish(ev);
+            }
+        }
+        while let Some(ev) = self.sub.poll() {
+            let t = ev.at().saturating_duration_since(t0).as_secs_f64();
+            let what = match ev.kind() {
+                EventKind::QualityChange(QualityChange::Degraded { mos, .. }) => {
+                    format!("quality degraded (MOS {mos:.2})")
                 }
-                ControllerEvent::Quality(QualityChange::Recovered { mos, .. }) => {
-                    format!("{t:.1} s quality recovered (MOS {mos:.2})")
+                EventKind::QualityChange(QualityChange::Recovered { mos, .. }) => {
+                    format!("quality recovered (MOS {mos:.2})")
                 }
-                ControllerEvent::Codec(CodecEvent::FecChanged { enabled }) => {
-                    format!("{t:.1} s FEC {}", if enabled { "on" } else { "off" })
+                EventKind::Codec(CodecEvent::FecChanged { enabled }) => {
+                    format!("FEC {}", if *enabled { "on" } else { "off" })
                 }
-                ControllerEvent::Codec(CodecEvent::BitrateChanged { to, .. }) => {
-                    format!("{t:.1} s bitrate {to}")
+                EventKind::Codec(CodecEvent::BitrateChanged { to, .. }) => {
+                    format!("bitrate {to}")
                 }
-                ControllerEvent::Session(s) => match s.kind {
-                    SessionEventKind::QualityAlert(a) => {
-                        format!(
-                            "{t:.1} s quality alert (MOS {:.2} < {:.2})",
-                            a.value, a.threshold
-                        )
-                    }
-                    _ => continue,
-                },
+                EventKind::Session(SessionEventKind::QualityAlert(a)) => {
+                    format!("quality alert (MOS {:.2} < {:.2})", a.value, a.threshold)
+                }
                 _ => continue,
             };
             if self.quality_events.len() < 1000 {
-                self.quality_events.push(what);
+                self.quality_events
+                    .push(format!("{t:.1} s [{}] {what}", ev.priority()));
             }
         }
     }
