@@ -345,6 +345,8 @@ pub struct MediaTransportAdapter {
     dtmf_queue: VecDeque<(u8, u32)>,
     bitrate_cap: Option<u32>,
     adaptation: Option<AudioAdaptation>,
+    /// Whether adaptation was asked for (it runs only while the codec's bitrate adjusts).
+    adapt: bool,
     // Receive state.
     rx_buf: Vec<u8>,
     play: Vec<i16>,
@@ -481,6 +483,7 @@ impl MediaTransportAdapter {
             dtmf_queue: VecDeque::with_capacity(16),
             bitrate_cap,
             adaptation,
+            adapt: config.adaptation,
             rx_buf: vec![0; DATAGRAM_LEN],
             play: Vec::with_capacity(2 * span + frame_samples),
             play_pos: 0,
@@ -633,8 +636,7 @@ impl MediaTransportAdapter {
             Bitrates::Range(_, _) => Some(params.bitrate.unwrap_or(32_000)),
             _ => None,
         };
-        let enabled = self.adaptation.is_some();
-        self.adaptation = adaptation_for(enabled, self.bitrate_cap, &params);
+        self.adaptation = adaptation_for(self.adapt, self.bitrate_cap, &params);
         self.params = params;
         self.poll_adaptation();
         self.payload_type = payload_type;
