@@ -13,14 +13,19 @@ fn statuses() -> impl Strategy<Value = Vec<Option<i32>>> {
         4 => (0i32..=255).prop_map(Some),
         2 => (-32768i32..=32767).prop_map(Some),
     ];
-    vec((one, prop_oneof![4 => 1usize..4, 1 => 4usize..40, 1 => 7usize..9000]), 0..12).prop_map(
-        |runs| {
-            runs.into_iter()
-                .flat_map(|(s, n)| std::iter::repeat_n(s, n))
-                .take(20_000)
-                .collect()
-        },
+    vec(
+        (
+            one,
+            prop_oneof![4 => 1usize..4, 1 => 4usize..40, 1 => 7usize..9000],
+        ),
+        0..12,
     )
+    .prop_map(|runs| {
+        runs.into_iter()
+            .flat_map(|(s, n)| std::iter::repeat_n(s, n))
+            .take(20_000)
+            .collect()
+    })
 }
 
 fn collect(bytes: &[u8]) -> Result<Vec<(SeqNo, Option<i32>)>, PacketError> {

@@ -82,7 +82,9 @@ impl<'a> TransportFeedback<'a> {
             return Err(PacketError::BadPacketType(raw.packet_type()));
         }
         let body = raw.body();
-        let (head, rest) = body.split_first_chunk::<16>().ok_or(PacketError::TooShort)?;
+        let (head, rest) = body
+            .split_first_chunk::<16>()
+            .ok_or(PacketError::TooShort)?;
         let sender_ssrc = read_ssrc(head, 0).ok_or(PacketError::TooShort)?;
         let media_ssrc = read_ssrc(head, 4).ok_or(PacketError::TooShort)?;
         let base_seq = SeqNo(u16::from_be_bytes([head[8], head[9]]));
