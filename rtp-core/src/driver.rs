@@ -95,6 +95,12 @@ pub struct DriverConfig {
     /// crate, 32 datagrams per system call. Needs the cargo feature `quinn-udp`; without it
     /// (or if the socket refuses the options) plain `recv_from` is used.
     pub batched_recv: bool,
+    /// Send RTP queued together (one [`DriverHandle`] command after another) in one
+    /// `sendmsg` with UDP GSO, when the packets have one size and one destination, through
+    /// `quinn-udp`. Needs the cargo feature `quinn-udp` and a kernel with UDP GSO; without
+    /// them each packet is sent on its own. Implies [`batched_recv`](Self::batched_recv) (the
+    /// socket setup turns GRO on, which only the batched reader handles).
+    pub batched_send: bool,
 }
 
 impl Default for DriverConfig {
@@ -104,7 +110,8 @@ impl Default for DriverConfig {
             event_queue: 256,
             command_queue: 256,
             recv_batch: 64,
-            batched_recv: false,
+            batched_recv: true,
+            batched_send: true,
         }
     }
 }
@@ -163,6 +170,8 @@ pub struct DriverCounters {
     pub datagrams_in: u64,
     /// Datagrams sent.
     pub datagrams_out: u64,
+    /// GSO sends that carried more than one datagram (batched send).
+    pub send_batches: u64,
     /// Receive errors (ICMP port unreachable on Linux, ...).
     pub recv_errors: u64,
     /// Send errors.
@@ -192,6 +201,7 @@ pub struct DriverStats {
 struct AtomicCounters {
     datagrams_in: AtomicU64,
     datagrams_out: AtomicU64,
+    send_batches: AtomicU64,
     recv_errors: AtomicU64,
     send_errors: AtomicU64,
     transform_failed: AtomicU64,
@@ -404,6 +414,9 @@ pub fn spawn(
         pool: pool.clone(),
         recv_batch: config.recv_batch.max(1),
         batched_recv: config.batched_recv,
+        batched_send: config.batched_send,
+        gso: None,
+        media_pushed: false,
         send_buf: vec![0; DATAGRAM_BUF],
     };
     let task = tokio::spawn(task.run());
@@ -447,6 +460,11 @@ struct Task {
     pool: Arc<Queue<()>>,
     recv_batch: usize,
     batched_recv: bool,
+    batched_send: bool,
+    /// RTP gathered for one GSO send.
+    gso: Option<batch::BatchSend>,
+    /// Packets were queued for the media layer without waking it yet.
+    media_pushed: bool,
     send_buf: Vec<u8>,
 }
 
@@ -460,8 +478,13 @@ impl Task {
         let sleep = tokio::time::sleep_until(far());
         tokio::pin!(sleep);
         let mut armed: Option<Instant> = None;
-        let mut batch = self
-            .batched_recv
+        if self.batched_send {
+            self.gso = batch::BatchSend::new(&self.socket);
+        }
+        // quinn-udp's socket setup turns GRO on, and a GRO socket must be read by the
+        // GRO-aware batched reader (a plain read would keep only the first datagram of a
+        // coalesced run): batched send implies batched receive.
+        let mut batch = (self.batched_recv || self.gso.is_some())
             .then(|| batch::BatchRecv::new(&self.socket))
             .flatten();
         let batched = batch.is_some();
@@ -488,6 +511,7 @@ impl Task {
                                 Err(_) => break,
                             }
                         }
+                        self.flush_gso().await;
                     }
                     None => {
                         self.session.close();
@@ -519,6 +543,9 @@ impl Task {
                 }
             }
             self.flush().await;
+            if std::mem::take(&mut self.media_pushed) {
+                self.media.wake();
+            }
             if self.session.is_closed() {
                 break;
             }
@@ -532,6 +559,7 @@ impl Task {
             return;
         };
         let mut got = 0;
+        // One clock read per system call: the datagrams of a batch arrived together.
         while got < self.recv_batch {
             let n = match batch.recv(&self.socket) {
                 Ok(n) => n,
@@ -541,10 +569,11 @@ impl Task {
                     break;
                 }
             };
+            let now = Instant::now();
             for i in 0..n {
                 let (from, stride, buf) = batch.get(i);
                 for datagram in buf.chunks_mut(stride.max(1)) {
-                    self.on_datagram(from, datagram, false);
+                    self.on_datagram(now, from, datagram, false);
                     got += 1;
                 }
             }
@@ -555,7 +584,9 @@ impl Task {
     }
 
     async fn finish(&mut self) {
+        self.flush_gso().await;
         self.flush().await;
+        self.media.wake();
         self.media.close();
         self.events.close();
     }
@@ -581,7 +612,7 @@ impl Task {
                 let target = sent.map(|t| (t.destination, t.contents.len()));
                 self.pool.give_spare(payload);
                 match target {
-                    Ok((dest, len)) => self.send(TransmitKind::Rtp, dest, len).await,
+                    Ok((dest, len)) => self.send_rtp(dest, len).await,
                     Err(_) => bump(&self.counters.send_rejected),
                 }
                 true
@@ -595,6 +626,7 @@ impl Task {
                 true
             }
             Command::Close => {
+                self.flush_gso().await;
                 self.session.close();
                 self.flush().await;
                 false
@@ -610,6 +642,7 @@ impl Task {
             driver: DriverCounters {
                 datagrams_in: get(&c.datagrams_in),
                 datagrams_out: get(&c.datagrams_out),
+                send_batches: get(&c.send_batches),
                 recv_errors: get(&c.recv_errors),
                 send_errors: get(&c.send_errors),
                 transform_failed: get(&c.transform_failed),
@@ -635,12 +668,18 @@ impl Task {
             }
         };
         if let Some(datagram) = buf.get_mut(..len) {
-            self.on_datagram(from, datagram, rtcp_port);
+            self.on_datagram(Instant::now(), from, datagram, rtcp_port);
         }
     }
 
     /// One datagram read from a socket (`rtcp_port`: the separate RTCP socket).
-    fn on_datagram(&mut self, from: SocketAddr, datagram: &mut [u8], rtcp_port: bool) {
+    fn on_datagram(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        datagram: &mut [u8],
+        rtcp_port: bool,
+    ) {
         bump(&self.counters.datagrams_in);
         let len = datagram.len();
         let kind = if rtcp_port || is_rtcp(datagram) {
@@ -652,7 +691,6 @@ impl Task {
             bump(&self.counters.transform_failed);
             return;
         };
-        let now = Instant::now();
         let plain = datagram.get(..len).unwrap_or_default();
         // Errors (malformed datagrams) are counted by the session.
         if let Ok(Some(Received::Rtp(rtp))) = self.session.handle_packet(now, from, plain) {
@@ -671,9 +709,10 @@ impl Task {
                 first_of_source: rtp.first_of_source,
                 payload,
             };
-            if let Some(old) = self.media.push(packet, |_| true) {
+            if let Some(old) = self.media.push_quiet(packet, |_| true) {
                 self.media.give_spare(old.payload);
             }
+            self.media_pushed = true;
         }
     }
 
@@ -693,8 +732,46 @@ impl Task {
         }
     }
 
+    /// Protects the RTP packet in `send_buf[..len]` and sends it, or adds it to the GSO batch.
+    async fn send_rtp(&mut self, dest: SocketAddr, len: usize) {
+        if self.gso.is_none() {
+            return self.send(TransmitKind::Rtp, dest, len).await;
+        }
+        let Some(len) = self
+            .transform
+            .protect(TransmitKind::Rtp, &mut self.send_buf, len)
+        else {
+            bump(&self.counters.transform_failed);
+            return;
+        };
+        if self.gso.as_ref().is_some_and(|g| !g.fits(dest, len)) {
+            self.flush_gso().await;
+        }
+        if let (Some(gso), Some(bytes)) = (self.gso.as_mut(), self.send_buf.get(..len)) {
+            gso.push(dest, bytes);
+        }
+    }
+
+    /// Sends the RTP gathered for GSO, if any.
+    async fn flush_gso(&mut self) {
+        let Some(gso) = self.gso.as_mut().filter(|g| g.len() > 0) else {
+            return;
+        };
+        let (count, result) = gso.flush(&self.socket).await;
+        if count > 1 && result.is_ok() {
+            bump(&self.counters.send_batches);
+        }
+        let counter = match result {
+            Ok(()) => &self.counters.datagrams_out,
+            Err(_) => &self.counters.send_errors,
+        };
+        counter.fetch_add(count as u64, Ordering::Relaxed);
+    }
+
     /// Protects `send_buf[..len]` and sends it on the socket for `kind`.
     async fn send(&mut self, kind: TransmitKind, dest: SocketAddr, len: usize) {
+        // Keep the order of what was queued before.
+        self.flush_gso().await;
         let Some(len) = self.transform.protect(kind, &mut self.send_buf, len) else {
             bump(&self.counters.transform_failed);
             return;
