@@ -116,89 +116,6 @@ fn raw(packets: u64, payload: usize) -> std::io::Result<Run> {
     })
 }
 
-/// Raw sockets with the same batching as the driver's batched mode: UDP GSO on send (64
-/// datagrams per `sendmsg`) and `recvmmsg` + GRO on receive, through `quinn-udp`, blocking,
-/// one thread per socket. The fair baseline for "driver + GSO/GRO".
-#[cfg(feature = "quinn-udp")]
-fn raw_gso(packets: u64, payload: usize) -> std::io::Result<Run> {
-    use quinn_udp::{RecvMeta, Transmit, UdpSocketState, BATCH_SIZE};
-    use std::io::IoSliceMut;
-    let rx = StdSocket::bind("127.0.0.1:0")?;
-    let tx = StdSocket::bind("127.0.0.1:0")?;
-    let dest = rx.local_addr()?;
-    rx.set_read_timeout(Some(Duration::from_millis(300)))?;
-    let rx_state = UdpSocketState::new((&rx).into())?;
-    // A GSO sender fills the default receive buffer in microseconds; a large one keeps this
-    // baseline from losing most of what it sends (it favours the baseline: the driver keeps
-    // the default buffer).
-    rx_state.set_recv_buffer_size((&rx).into(), 8 << 20)?;
-    let tx_state = UdpSocketState::new((&tx).into())?;
-    // The receiver is in its loop before the clock starts: a GSO sender outruns a receiver
-    // thread that is still starting, and the kernel drops what does not fit.
-    let ready = std::sync::Arc::new(std::sync::Barrier::new(2));
-    let ready_rx = ready.clone();
-    let drops0 = rcvbuf_errors();
-    let cpu0 = cpu_time();
-    let receiver = std::thread::spawn(move || {
-        ready_rx.wait();
-        let size = rx_state.gro_segments().max(1) * 1500;
-        let mut bufs: Vec<Vec<u8>> = (0..BATCH_SIZE).map(|_| vec![0u8; size]).collect();
-        let mut meta = vec![RecvMeta::default(); BATCH_SIZE];
-        let mut n = 0u64;
-        let mut last = Instant::now();
-        while n < packets {
-            let mut it = bufs.iter_mut();
-            let mut iovs: [IoSliceMut<'_>; BATCH_SIZE] = std::array::from_fn(|_| {
-                IoSliceMut::new(it.next().map_or(&mut [][..], |b| &mut b[..]))
-            });
-            match rx_state.recv((&rx).into(), &mut iovs, &mut meta) {
-                Ok(got) => {
-                    for m in &meta[..got] {
-                        n += m.len.div_ceil(m.stride.max(1)) as u64;
-                    }
-                    last = Instant::now();
-                }
-                Err(e) => {
-                    eprintln!("raw gso recv: {e}");
-                    break;
-                }
-            }
-        }
-        (n, last)
-    });
-    ready.wait();
-    let start = Instant::now();
-    let segments = tx_state.max_gso_segments().clamp(1, 64);
-    let datagram = 12 + payload;
-    let mut buf = vec![0x80u8; datagram * segments];
-    let mut sent = 0u64;
-    while sent < packets {
-        let k = (packets - sent).min(segments as u64) as usize;
-        for (i, d) in buf.chunks_mut(datagram).take(k).enumerate() {
-            d[2..4].copy_from_slice(&((sent + i as u64) as u16).to_be_bytes());
-        }
-        let t = Transmit {
-            destination: dest,
-            ecn: None,
-            contents: &buf[..k * datagram],
-            segment_size: (k > 1).then_some(datagram),
-            src_ip: None,
-        };
-        tx_state.try_send((&tx).into(), &t)?;
-        sent += k as u64;
-    }
-    let (received, last) = receiver
-        .join()
-        .map_err(|_| std::io::Error::other("receiver panicked"))?;
-    Ok(Run {
-        cpu: cpu_time().saturating_sub(cpu0),
-        received,
-        elapsed: last.saturating_duration_since(start),
-        kernel_drops: rcvbuf_errors() - drops0,
-        queue_drops: 0,
-    })
-}
-
 fn session(remote: std::net::SocketAddr) -> std::io::Result<RtpSession> {
     let mut c = SessionConfig::new("pps@127.0.0.1", &[(0, 8000)]);
     c.remote_rtp = Some(remote);
@@ -370,25 +287,12 @@ fn main() -> std::io::Result<()> {
     }
     let mut pps = vec![Vec::new(); modes.len() + 1];
     let mut per_cpu = vec![Vec::new(); modes.len() + 1];
-    let (mut raw_b_pps, mut raw_b_cpu) = (Vec::<f64>::new(), Vec::<f64>::new());
     for round in 1..=rounds {
         println!("round {round}");
         let r = raw(packets, payload)?;
         show("raw std sockets, 2 threads", &r, &r);
         pps[0].push(r.pps());
         per_cpu[0].push(r.per_cpu());
-        #[cfg(feature = "quinn-udp")]
-        let raw_batched = raw_gso(packets, payload)?;
-        #[cfg(feature = "quinn-udp")]
-        {
-            show(
-                "raw sockets, GSO + recvmmsg/GRO",
-                &raw_batched,
-                &raw_batched,
-            );
-            raw_b_pps.push(raw_batched.pps());
-            raw_b_cpu.push(raw_batched.per_cpu());
-        }
         for (i, &(label, per_thread, batched)) in modes.iter().enumerate() {
             let d = if per_thread {
                 driver_per_thread(packets, payload, batched)?
@@ -411,27 +315,12 @@ fn main() -> std::io::Result<()> {
         "  {:<36} {raw_pps:>8.0} pps        {raw_cpu:>8.0} pkt/CPU-s",
         "raw std sockets"
     );
-    let (rb_pps, rb_cpu) = (median(&raw_b_pps), median(&raw_b_cpu));
-    if !raw_b_pps.is_empty() {
-        println!(
-            "  {:<36} {rb_pps:>8.0} pps {:>4.0}%  {rb_cpu:>8.0} pkt/CPU-s {:>4.0}%",
-            "raw sockets, GSO + recvmmsg/GRO",
-            100.0 * rb_pps / raw_pps,
-            100.0 * rb_cpu / raw_cpu
-        );
-    }
-    for (i, (label, _, batched)) in modes.iter().enumerate() {
+    for (i, (label, _, _)) in modes.iter().enumerate() {
         let (p, c) = (median(&pps[i + 1]), median(&per_cpu[i + 1]));
-        // Batched modes are compared with the batched raw baseline.
-        let (bp, bc) = if *batched {
-            (rb_pps, rb_cpu)
-        } else {
-            (raw_pps, raw_cpu)
-        };
         println!(
             "  {label:<36} {p:>8.0} pps {:>4.0}%  {c:>8.0} pkt/CPU-s {:>4.0}%",
-            100.0 * p / bp,
-            100.0 * c / bc
+            100.0 * p / raw_pps,
+            100.0 * c / raw_cpu
         );
     }
     Ok(())
