@@ -5,17 +5,31 @@
 //! wakeup with `try_recv_from`), feeds them to the session, wakes at
 //! [`RtpSession::poll_timeout`], and sends what [`RtpSession::poll_transmit`] produces.
 //!
-//! By default the task uses plain `tokio::net::UdpSocket` calls, one system call per
-//! datagram. With the cargo feature `quinn-udp` and [`DriverConfig::batched_recv`] it reads
-//! with `recvmmsg` (32 datagrams per call, GRO where offered) through the `quinn-udp` crate,
-//! which keeps this crate free of `unsafe`. `examples/udp_pps.rs` measures both against raw
-//! blocking std sockets in the same run. On this project's 2-core machine, shared with other
-//! builds (load average about 5), the median of 5 rounds of 200 000 datagrams of 172 bytes
-//! was 93% of raw in wall-clock packets per second with a two-worker runtime (76% with a
-//! current-thread runtime per socket), and 76-78% in packets per CPU-second. Batched receive
-//! was no better (61-80% and 73-81%): a profile shows less than 5% of the time in user space,
-//! and the rest goes to the loopback send path and thread wake-ups. So batched receive stays
-//! off by default.
+//! With the cargo feature `quinn-udp` (on by default) the task batches through the
+//! `quinn-udp` crate, which keeps this crate free of `unsafe`:
+//!
+//! - **send**: RTP packets queued together ([`DriverHandle::send_rtp`] commands drained in
+//!   one wakeup) of one size (the last may be shorter) to one destination leave in one
+//!   `sendmsg` with UDP GSO (up to 64 datagrams); RTCP and lone packets go one by one.
+//!   [`DriverCounters::send_batches`] counts the multi-datagram sends.
+//! - **receive**: `recvmmsg` (32 buffers per call) with GRO, so a run of datagrams of one
+//!   flow arrives in one buffer and is split by its stride.
+//!
+//! [`DriverConfig::batched_send`] and [`DriverConfig::batched_recv`] turn them off (plain
+//! `tokio::net::UdpSocket` calls, one system call per datagram). Received packets go to the
+//! media queue without waking the consumer per packet: one wakeup per receive batch.
+//!
+//! `examples/udp_pps.rs` measures the modes against raw blocking std sockets (`send_to` /
+//! `recv`, one thread each) in the same run. On this project's 2-core machine shared with
+//! other builds, median of 5 rounds of 200 000 datagrams of 172 bytes
+//! (`cargo run --release -p rtp-core --example udp_pps -- 200000 160 5`): raw 136 kpps and
+//! 137 k packets per CPU-second; the driver with GSO/GRO 1.12-1.23 Mpps (823-908% of raw)
+//! and 1.15-1.22 M packets per CPU-second (840-894%); without batching 71-80% of raw
+//! wall-clock and 76-88% per CPU-second (a current-thread runtime per socket is the lower
+//! figure, a shared two-worker runtime the higher). Loopback GRO hands a whole GSO send
+//! to the receiver as one buffer, which is where most of the gain comes from; a real peer's
+//! packets arrive one by one and gain less. The kernel counts a dropped GRO buffer as one
+//! `RcvbufErrors`, however many datagrams it held.
 //!
 //! The media layer talks to the task through three handles:
 //!
@@ -92,12 +106,12 @@ pub struct DriverConfig {
     /// Datagrams read per wakeup before timers and commands get a turn.
     pub recv_batch: usize,
     /// Read with `recvmmsg` (and GRO where the kernel offers it) through the `quinn-udp`
-    /// crate, 32 datagrams per system call. Needs the cargo feature `quinn-udp`; without it
-    /// (or if the socket refuses the options) plain `recv_from` is used.
+    /// crate, 32 datagrams per system call (default on). Needs the cargo feature `quinn-udp`;
+    /// without it (or if the socket refuses the options) plain `recv_from` is used.
     pub batched_recv: bool,
     /// Send RTP queued together (one [`DriverHandle`] command after another) in one
     /// `sendmsg` with UDP GSO, when the packets have one size and one destination, through
-    /// `quinn-udp`. Needs the cargo feature `quinn-udp` and a kernel with UDP GSO; without
+    /// `quinn-udp` (default on). Needs the cargo feature `quinn-udp` and a kernel with UDP GSO; without
     /// them each packet is sent on its own. Implies [`batched_recv`](Self::batched_recv) (the
     /// socket setup turns GRO on, which only the batched reader handles).
     pub batched_send: bool,

@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use rtp_core::netem::{Netem, NetemConfig, RateLimit};
-use rtp_core::session::{BweConfig, RandomSource, RtpSession, SessionConfig, TwccConfig};
+use rtp_core::session::{
+    BweConfig, RandomSource, RtpSession, SessionConfig, SessionEvent, TwccConfig,
+};
 use rtp_core::RtpTimestamp;
 
 fn random(seed: u32) -> Box<dyn RandomSource> {
@@ -61,6 +63,8 @@ struct Call {
     media_ts: u32,
     /// (seconds since start, combined estimate at A) every 100 ms.
     trace: Vec<(f64, u64)>,
+    /// The `BandwidthEstimate` events A raised.
+    estimate_events: Vec<u64>,
 }
 
 impl Call {
@@ -86,6 +90,7 @@ impl Call {
             budget_bits: 0.0,
             media_ts: 0,
             trace: Vec::new(),
+            estimate_events: Vec::new(),
         }
     }
 
@@ -138,10 +143,14 @@ impl Call {
             while let Some(t) = self.b.poll_transmit(now) {
                 self.backward.send(now, t.contents.to_vec());
             }
-            while self.a.poll_event().is_some() {}
+            while let Some(e) = self.a.poll_event() {
+                if let SessionEvent::BandwidthEstimate { bps } = e {
+                    self.estimate_events.push(bps);
+                }
+            }
             while self.b.poll_event().is_some() {}
             let ms = now.duration_since(self.t0).as_millis();
-            if ms % 100 == 0 {
+            if ms.is_multiple_of(100) {
                 self.trace.push((ms as f64 / 1000.0, self.estimate()));
             }
         }
@@ -190,6 +199,10 @@ fn converges_up_to_1_mbit() {
     assert!(stats.feedback_received > 500, "{stats:?}");
     assert_eq!(stats.unknown_reports, 0, "{stats:?}");
     assert!(call.a.bandwidth_estimator().delay_based_bps().is_some());
+    // The media layer hears of the changes: the estimate climbed through events.
+    let events = &call.estimate_events;
+    assert!(events.len() > 10, "{events:?}");
+    assert!(events.iter().any(|&e| e > 800_000), "{events:?}");
 }
 
 #[test]

@@ -378,7 +378,7 @@ mod tests {
         let mut next_feedback = 0i64;
         let mut send_us = 0i64;
         while send_us < i64::from(seconds) * 1_000_000 {
-            let gap_us = (size as f64 * 8e6 / bwe.rate as f64) as i64;
+            let gap_us = (size as f64 * 8e6 / bwe.rate) as i64;
             let tx = size as f64 * 8e6 / link_bps;
             link_free = link_free.max(send_us as f64) + tx;
             bwe.on_packet(send_us, link_free as i64 + 20_000, size);

@@ -1,5 +1,8 @@
 //! A sans-IO RTP session (RFC 3550): source validation and statistics, RTCP scheduling and
-//! reports, SSRC collision handling, symmetric-RTP latching and bandwidth estimation.
+//! reports, SSRC collision handling, symmetric-RTP latching and bandwidth estimation, with
+//! transport-wide congestion control when [`SessionConfig::twcc`] is set (sequence numbers
+//! stamped on what we send, arrival feedback on what we receive, GCC's delay-based
+//! estimator on the peer's feedback; see [`TwccConfig`] and [`bwe`]).
 //!
 //! The session never touches a socket or a clock. The caller (the tokio
 //! [`driver`](crate::driver), or a test on virtual time) feeds it:
