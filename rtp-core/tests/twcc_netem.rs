@@ -233,5 +233,6 @@ fn follows_a_rate_drop_within_seconds() {
     let reacted = reacted.expect("the estimate came down");
     assert!(reacted < 4.0, "took {reacted} s");
     let (after, _, _) = call.window(30.0, 40.0);
+    eprintln!("mean {before:.0} bit/s over 10-20 s, {after:.0} bit/s over 30-40 s");
     assert_near("after the drop", after, 300_000.0);
 }

@@ -400,7 +400,7 @@ mod tests {
     }
 
     #[test]
-    fn stable_delay_grows_and_overuse_cuts() {
+    fn a_fast_link_lets_the_rate_grow() {
         let t0 = Instant::now();
         let mut bwe = DelayBasedBwe::new(300_000, 10_000, 10_000_000);
         // A fast link: no queue, the rate grows.

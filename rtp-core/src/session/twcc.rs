@@ -101,6 +101,9 @@ pub(crate) struct Twcc {
     arrivals: Vec<Option<i64>>,
     /// First sequence number not yet reported, and the highest one received.
     window: Option<(u64, u64)>,
+    /// After a complete feedback: the next sequence number to report (packets lost between
+    /// two feedbacks are reported as lost in the next one, not skipped).
+    next_base: Option<u64>,
     media_ssrc: Ssrc,
     next_feedback: Option<Instant>,
     fb_count: u8,
@@ -123,6 +126,7 @@ impl Twcc {
             unwrapper: SeqUnwrapper::new(),
             arrivals: vec![None; ARRIVALS],
             window: None,
+            next_base: None,
             media_ssrc: Ssrc(0),
             next_feedback: None,
             fb_count: 0,
@@ -164,7 +168,7 @@ impl Twcc {
         };
         self.media_ssrc = ssrc;
         let at = self.micros(now);
-        let (mut base, mut highest) = self.window.unwrap_or((seq, seq));
+        let (mut base, mut highest) = self.window.unwrap_or((self.next_base.unwrap_or(seq), seq));
         if seq < base {
             self.stats.late_arrivals += 1;
             return;
@@ -246,6 +250,7 @@ impl Twcc {
         self.stats.feedback_sent += 1;
         if seq > highest {
             self.window = None;
+            self.next_base = Some(seq);
             self.next_feedback = None;
         } else {
             // More to report: the rest goes out at once.
@@ -366,4 +371,117 @@ fn write_alone(w: &TransportFeedbackWriter<'_>, buf: &mut [u8]) -> Result<usize,
     let mut compound = CompoundWriter::new(buf);
     compound.push(w)?;
     Ok(compound.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rtcp::Compound;
+    use crate::RtcpPacket;
+
+    fn twcc(t0: Instant) -> Twcc {
+        let config = TwccConfig {
+            extension_id: 1,
+            feedback_interval: Duration::from_millis(100),
+        };
+        Twcc::new(config, t0, DelayBasedBwe::new(300_000, 10_000, 10_000_000))
+    }
+
+    /// Parses a feedback datagram and hands it to `sender`.
+    fn deliver(sender: &mut Twcc, now: Instant, bytes: &[u8]) -> Option<f64> {
+        let compound = Compound::parse(bytes).ok()?;
+        match compound.packets().next()? {
+            Ok(RtcpPacket::TransportFeedback(fb)) => sender.on_feedback(now, &fb),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn feedback_round_trip_with_losses_and_wrap() {
+        let t0 = Instant::now();
+        let (mut tx, mut rx) = (twcc(t0), twcc(t0));
+        tx.next_seq = 65_530; // the 16-bit value wraps during the test
+        let mut buf = [0u8; 1500];
+        let mut lost = 0;
+        let mut fractions = Vec::new();
+        for i in 0..200u32 {
+            let now = t0 + Duration::from_millis(u64::from(i) * 10);
+            let value = tx.stamp(now, 200);
+            if i % 10 == 3 {
+                lost += 1;
+            } else {
+                rx.on_arrival(now + Duration::from_millis(30), Ssrc(9), &value);
+            }
+            let later = now + Duration::from_millis(30);
+            if let Some(len) = rx.write_feedback(later, Ssrc(7), &mut buf) {
+                fractions.extend(deliver(&mut tx, later, &buf[..len]));
+            }
+        }
+        let end = t0 + Duration::from_secs(10);
+        while let Some(len) = rx.write_feedback(end, Ssrc(7), &mut buf) {
+            fractions.extend(deliver(&mut tx, end, &buf[..len]));
+        }
+        assert_eq!(tx.stats.reported_lost, lost);
+        assert_eq!(tx.stats.reported_received, 200 - lost);
+        assert_eq!(tx.stats.unknown_reports, 0);
+        assert_eq!(tx.stats.feedback_received, rx.stats.feedback_sent);
+        // About one per 100 ms over 2 s of packets.
+        assert!(rx.stats.feedback_sent >= 15, "{:?}", rx.stats);
+        // 10% lost, reported over windows of at least 20 packets.
+        assert!(!fractions.is_empty());
+        assert!(
+            fractions.iter().all(|f| (0.0..=0.2).contains(f)),
+            "{fractions:?}"
+        );
+        // A steady 30 ms path: no queue, the rate only grows.
+        assert!(tx.delay.rate_bps() >= 300_000);
+    }
+
+    #[test]
+    fn long_gap_splits_feedback_and_late_arrivals_are_counted() {
+        let t0 = Instant::now();
+        let mut rx = twcc(t0);
+        let mut buf = [0u8; 1500];
+        rx.on_arrival(t0, Ssrc(1), &0u16.to_be_bytes());
+        // 9 s later (beyond a two-byte delta of 8.19 s), the next packet.
+        let t1 = t0 + Duration::from_secs(9);
+        rx.on_arrival(t1, Ssrc(1), &1u16.to_be_bytes());
+        let first = rx.write_feedback(t1, Ssrc(2), &mut buf);
+        assert!(first.is_some());
+        let statuses = |b: &[u8]| -> Vec<Option<i32>> {
+            match Compound::parse(b).ok().and_then(|c| c.packets().next()) {
+                Some(Ok(RtcpPacket::TransportFeedback(fb))) => {
+                    fb.statuses().map(|s| s.delta).collect()
+                }
+                _ => Vec::new(),
+            }
+        };
+        assert_eq!(statuses(&buf[..first.unwrap_or(0)]).len(), 1);
+        let second = rx.write_feedback(t1, Ssrc(2), &mut buf);
+        assert_eq!(statuses(&buf[..second.unwrap_or(0)]).len(), 1);
+        assert_eq!(rx.write_feedback(t1, Ssrc(2), &mut buf), None);
+        // Sequence number 0 again: already reported.
+        rx.on_arrival(t1, Ssrc(1), &0u16.to_be_bytes());
+        assert_eq!(rx.stats.late_arrivals, 1);
+        // A jump of more than the window pushes unreported arrivals out, counted.
+        rx.on_arrival(t1, Ssrc(1), &2u16.to_be_bytes());
+        rx.on_arrival(t1, Ssrc(1), &5000u16.to_be_bytes());
+        assert_eq!(rx.stats.window_overflow, 1);
+    }
+
+    #[test]
+    fn feedback_about_unknown_packets_is_counted_not_fed() {
+        let t0 = Instant::now();
+        let (mut tx, mut rx) = (twcc(t0), twcc(t0));
+        let mut buf = [0u8; 1500];
+        // The peer reports sequence numbers we never sent.
+        for s in 100..110u16 {
+            rx.on_arrival(t0, Ssrc(1), &s.to_be_bytes());
+        }
+        let t1 = t0 + Duration::from_millis(100);
+        let len = rx.write_feedback(t1, Ssrc(2), &mut buf).unwrap_or(0);
+        assert_eq!(deliver(&mut tx, t1, &buf[..len]), None);
+        assert_eq!(tx.stats.unknown_reports, 10);
+        assert_eq!(tx.delay.acked_bps(), None);
+    }
 }
