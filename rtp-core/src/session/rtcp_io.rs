@@ -217,7 +217,14 @@ impl RtpSession {
                         self.counters.rtcp_no_destination += 1;
                         return None;
                     };
-                    return Some(self.rtcp_transmit(destination, len));
+                    // Counted as RTCP sent, but left out of the RFC 3550 average size that
+                    // schedules reports (feedback has its own cadence).
+                    self.counters.rtcp_sent += 1;
+                    return Some(Transmit {
+                        destination,
+                        kind: TransmitKind::Rtcp,
+                        contents: self.rtcp_buf.get(..len).unwrap_or_default(),
+                    });
                 }
             }
         }
