@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use rtp_core::netem::{Netem, NetemConfig, RateLimit};
+use rtp_core::netem::{JitterDist, Netem, NetemConfig, RateLimit};
 use rtp_core::session::{
     BweConfig, RandomSource, RtpSession, SessionConfig, SessionEvent, TwccConfig,
 };
@@ -69,12 +69,17 @@ struct Call {
 
 impl Call {
     fn new(initial_bps: u64, limit_bps: u64) -> Self {
+        Self::with_jitter(initial_bps, limit_bps, JitterDist::None)
+    }
+
+    fn with_jitter(initial_bps: u64, limit_bps: u64, jitter: JitterDist) -> Self {
         let t0 = Instant::now();
         let (aa, bb) = (SocketAddr::from(A), SocketAddr::from(B));
         let net = |seed, rate| {
             Netem::new(NetemConfig {
                 seed,
                 delay: Duration::from_millis(25),
+                jitter,
                 rate,
                 ..NetemConfig::default()
             })
@@ -235,4 +240,20 @@ fn follows_a_rate_drop_within_seconds() {
     let (after, _, _) = call.window(30.0, 40.0);
     eprintln!("mean {before:.0} bit/s over 10-20 s, {after:.0} bit/s over 30-40 s");
     assert_near("after the drop", after, 300_000.0);
+}
+
+/// Delay jitter (normal, 3 ms standard deviation, which also reorders packets) on top of the
+/// bottleneck must not read as congestion: the estimate still reaches the link rate.
+#[test]
+fn converges_under_jitter() {
+    let jitter = JitterDist::Normal {
+        mean: Duration::from_millis(5),
+        std_dev: Duration::from_millis(3),
+    };
+    let mut call = Call::with_jitter(300_000, 1_000_000, jitter);
+    call.run(40);
+    call.print();
+    let (mean, lo, hi) = call.window(30.0, 40.0);
+    eprintln!("1 Mbit/s with jitter: last 10 s mean {mean:.0}, range {lo}..{hi}");
+    assert_near("1 Mbit/s with jitter", mean, 1_000_000.0);
 }
