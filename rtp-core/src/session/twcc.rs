@@ -2,8 +2,7 @@
 //! (draft-holmer-rmcat-transport-wide-cc-extensions-01).
 //!
 //! - **Sending**: every RTP packet carries the transport-wide sequence number header
-//!   extension (`urn:ietf:params:rtp-hdrext:transport-wide-cc-extensions-01`, two bytes,
-//!   RFC 8285 one-byte form) and is remembered in a bounded send history (sequence number,
+//!   extension ([`TWCC_EXTENSION_URI`], two bytes, RFC 8285 one-byte form) and is remembered in a bounded send history (sequence number,
 //!   send time, size).
 //! - **Receiving**: the arrival time of every packet carrying the extension is recorded in a
 //!   bounded window; every [`TwccConfig::feedback_interval`] the window is reported in a
@@ -24,7 +23,8 @@ use crate::rtcp::{
 };
 use crate::{PacketError, RtpPacket, SeqNo, SeqUnwrapper, Ssrc};
 
-/// The extension's URI, for SDP `a=extmap`.
+/// The extension's URI, for SDP `a=extmap`: the one the draft (§2) defines and libwebrtc
+/// and GStreamer's rtpsession announce (there is no `urn:ietf:params:rtp-hdrext:` name).
 pub const TWCC_EXTENSION_URI: &str =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 
