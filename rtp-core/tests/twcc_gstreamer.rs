@@ -158,3 +158,82 @@ fn gstreamer_sends_feedback_we_parse_and_match() {
     let delay = session.bandwidth_estimator().delay_based_bps();
     assert!(delay.is_some(), "the delay-based estimator ran");
 }
+
+/// The other way: GStreamer's payloader stamps transport-wide sequence numbers (its TWCC
+/// header extension, negotiated from `extmap-5` in its caps); our session records them
+/// and its feedback reports every one of them as received.
+#[test]
+fn we_report_gstreamer_sequence_numbers() {
+    if !gstreamer_present() {
+        return;
+    }
+    let ours = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let our_port = ours.local_addr().expect("local address").port();
+    let pipeline = format!(
+        "audiotestsrc num-buffers=60 is-live=true samplesperbuffer=160 ! mulawenc ! \
+         rtppcmupay ! application/x-rtp,extmap-5={TWCC_EXTENSION_URI} ! \
+         udpsink host=127.0.0.1 port={our_port}"
+    );
+    let _gst = Killed(
+        Command::new("gst-launch-1.0")
+            .args(pipeline.split_whitespace())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn gst-launch-1.0"),
+    );
+    let mut config = SessionConfig::new("twcc@127.0.0.1", &[(0, 8000)]);
+    config.probation = 0;
+    config.twcc = Some(TwccConfig {
+        extension_id: 5,
+        feedback_interval: Duration::from_millis(50),
+    });
+    let t0 = Instant::now();
+    let mut session = RtpSession::new(config, t0, random()).expect("valid config");
+    ours.set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("timeout");
+    let mut rx = [0u8; 2048];
+    let mut stamped = Vec::new();
+    let mut reported = Vec::new();
+    let mut collect = |session: &mut RtpSession, now: Instant| {
+        while let Some(t) = session.poll_transmit(now) {
+            let Ok(compound) = rtp_core::Compound::parse(t.contents) else {
+                continue;
+            };
+            for p in compound.packets().flatten() {
+                if let rtp_core::RtcpPacket::TransportFeedback(fb) = p {
+                    reported.extend(fb.statuses().map(|s| (s.seq.0, s.delta.is_some())));
+                }
+            }
+        }
+    };
+    while let Ok((n, from)) = ours.recv_from(&mut rx) {
+        let now = Instant::now();
+        if let Some(value) = rtp_core::RtpPacket::parse(&rx[..n])
+            .ok()
+            .and_then(|p| p.extension())
+            .and_then(|e| e.get(5))
+            .and_then(|d| d.first_chunk::<2>())
+        {
+            stamped.push(u16::from_be_bytes(*value));
+        }
+        let _ = session.handle_packet(now, from, &rx[..n]);
+        session.handle_timeout(now);
+        collect(&mut session, now);
+        if stamped.len() == 60 {
+            break;
+        }
+    }
+    // Flush the last feedback.
+    let later = Instant::now() + Duration::from_millis(100);
+    session.handle_timeout(later);
+    collect(&mut session, later);
+    assert_eq!(stamped.len(), 60, "GStreamer stamped every packet");
+    let received: Vec<u16> = reported.iter().filter(|r| r.1).map(|r| r.0).collect();
+    assert_eq!(
+        received, stamped,
+        "every stamped number reported received, in order"
+    );
+    assert!(session.twcc_stats().expect("twcc on").feedback_sent >= 2);
+}
