@@ -195,9 +195,12 @@ enum Command {
         /// Noise suppression.
         #[arg(long)]
         ns: bool,
-        /// Automatic gain control.
+        /// Automatic gain control (active speech level -18 dBov, limiter at -1 dBFS).
         #[arg(long)]
         agc: bool,
+        /// Run voice activity detection and write its decisions (one per 10 ms) as JSON here.
+        #[arg(long, value_name = "FILE.json")]
+        vad_out: Option<PathBuf>,
         /// Leave the 90 Hz high-pass filter off.
         #[arg(long)]
         no_highpass: bool,
@@ -374,6 +377,7 @@ fn main() -> ExitCode {
             aec,
             ns,
             agc,
+            vad_out,
             no_highpass,
             rate,
             json,
@@ -386,6 +390,7 @@ fn main() -> ExitCode {
             aec,
             ns,
             agc,
+            vad_out: vad_out.as_deref(),
             no_highpass,
             rate,
             json,

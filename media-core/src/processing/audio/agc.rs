@@ -408,4 +408,8 @@ impl AudioStage for GainController {
     fn metrics(&self) -> StageMetrics {
         self.metrics
     }
+
+    fn set_speech_hint(&mut self, probability: f32) {
+        GainController::set_speech_hint(self, probability);
+    }
 }

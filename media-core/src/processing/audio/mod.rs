@@ -13,9 +13,11 @@ pub mod plc;
 mod ratio;
 pub mod speech_level;
 pub mod stage;
+mod switch;
 pub mod vad;
 
 pub use agc::{AgcConfig, GainController};
+pub use chain::{ChainConfig, ChainMetrics, ProcessingChain, Slot};
 pub use level::active_speech_level;
 pub use ns::{NoiseSuppressor, NsConfig};
 pub use stage::{check_frame, sanitize, AudioStage, ProcessError, StageMetrics};
