@@ -447,7 +447,10 @@ impl ProcessingChain {
 
     /// Switches a stage on or off from the next frame boundary (ignored for an empty slot),
     /// crossfading over 20 ms. A stage switched on after it stopped is reset first (the echo
-    /// path, the noise, the level may have changed meanwhile).
+    /// path or the level may have changed meanwhile), except the one in the NS slot: RNNoise
+    /// cannot be reset without allocating, and its state from earlier in the call (its noise
+    /// estimate) is a better start than none; what was left in its buffers is flushed during
+    /// the warm-up, before it is heard.
     pub fn set_enabled(&mut self, slot: Slot, on: bool) {
         self.pending[slot.index()] = Some(on);
     }
@@ -564,7 +567,7 @@ impl ProcessingChain {
             let i = slot.index();
             if let Some(on) = self.pending[i].take() {
                 let on = on && self.has_stage(slot);
-                if self.switches[i].set(on) {
+                if self.switches[i].set(on) && slot != Slot::Ns {
                     if let Some(s) = self.stage_mut(slot) {
                         s.reset();
                     }

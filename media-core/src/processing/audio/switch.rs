@@ -2,10 +2,11 @@
 //!
 //! A slot keeps the chain's latency constant whether its stage runs or not: a stage that delays
 //! its output by `L` samples (the echo canceller, the noise suppressor) has its bypass delayed
-//! by the same `L`, so switching never shifts the audio in time. Turning a stage on resets it
-//! (its state is stale, or empty), lets it run for a few frames while the delayed dry signal
-//! still goes out (so that what it outputs is its steady-state output, not the zeros of its
-//! start-up), then crossfades from the dry signal to its output sample by sample over
+//! by the same `L`, so switching never shifts the audio in time. Turning a stage on (the chain
+//! resets it first, or not, see `ProcessingChain::set_enabled`) lets it run for
+//! `ceil(L / frame) + 2` frames while the delayed dry signal still goes out (so that what it
+//! outputs is its steady-state output, not the zeros of its start-up or what was left in its
+//! buffers), then crossfades from the dry signal to its output sample by sample over
 //! [`FADE_FRAMES`] frames. Turning it off crossfades back and then stops running it. A
 //! reversal in the middle of a fade continues from where the fade is.
 
@@ -40,7 +41,7 @@ impl SlotSwitch {
             target: on,
             warm_left: 0,
             warm_frames: if latency > 0 {
-                latency.div_ceil(frame.max(1)) as u32 + 1
+                latency.div_ceil(frame.max(1)) as u32 + 2
             } else {
                 0
             },
@@ -181,12 +182,12 @@ mod tests {
         for i in lat..10 * n {
             assert_eq!(y[i], x[i - lat]);
         }
-        // Warm-up (ceil(184/160) + 1 = 3 frames) still dry, then a two-frame fade to -0.5x,
+        // Warm-up (ceil(184/160) + 2 = 4 frames) still dry, then a two-frame fade to -0.5x,
         // then on, then a fade back. Never a step bigger than the fade's slope allows.
-        for i in 10 * n..13 * n {
+        for i in 10 * n..14 * n {
             assert_eq!(y[i], x[i - lat]);
         }
-        for i in 15 * n..25 * n {
+        for i in 16 * n..25 * n {
             assert!((y[i] + 0.5 * x[i - lat]).abs() < 1e-6);
         }
         for i in 27 * n..40 * n {
