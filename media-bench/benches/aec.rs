@@ -113,11 +113,11 @@ fn bench(c: &mut Criterion) {
 }
 
 /// The processing chain, 16-bit in and out, per 10 ms (far-end render + capture): high-pass +
-/// AEC, and the full softphone chain (`ChainConfig::voip`: high-pass, AEC, NS, AGC hinted by
-/// the NS, VAD), and the same without the AGC's hint (the AGC runs its own detector). The
+/// AEC, and the full softphone chain (`ChainConfig::voip`: high-pass, AEC, NS, AGC sharing the
+/// VAD), and the same with the AGC running its own detector (`SpeechHint::None`). The
 /// budget for the full chain is 50 us at 48 kHz.
 fn chain(c: &mut Criterion) {
-    use media_core::processing::audio::chain::{ChainConfig, ProcessingChain};
+    use media_core::processing::audio::chain::{ChainConfig, ProcessingChain, SpeechHint};
     for rate in [16_000u32, 48_000] {
         let n = rate as usize / 100;
         let (far, mut mic) = signals(rate);
@@ -146,7 +146,7 @@ fn chain(c: &mut Criterion) {
             ("full", ChainConfig::voip(sr)),
             (
                 "full_agc_own_vad",
-                ChainConfig::voip(sr).with_speech_hint(false),
+                ChainConfig::voip(sr).with_speech_hint(SpeechHint::None),
             ),
         ] {
             let mut chain = ProcessingChain::new(cfg).expect("chain");

@@ -5,7 +5,7 @@
 //! speech hint, the f32 entry and metrics snapshots.
 
 use media_core::frame::{AudioFormat, AudioFrame, SampleFormat, SampleRate, Samples};
-use media_core::processing::audio::chain::{ChainConfig, ProcessingChain, Slot};
+use media_core::processing::audio::chain::{ChainConfig, ProcessingChain, Slot, SpeechHint};
 use media_core::processing::audio::{
     AgcConfig, AudioStage, GainController, NoiseSuppressor, NsConfig, VadConfig,
     VoiceActivityDetector,
@@ -108,12 +108,15 @@ fn steady_state_stages_allocate_nothing() {
 #[test]
 fn full_chain_allocates_nothing_per_frame() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    for rate in [8000u32, 16000, 48000] {
+    for rate in [8000u32, 48000] {
         let n = rate as usize / 100;
-        let mut chain = ProcessingChain::new(ChainConfig::voip(SampleRate(rate))).unwrap();
-        let mut nohint =
-            ProcessingChain::new(ChainConfig::voip(SampleRate(rate)).with_speech_hint(false))
-                .unwrap();
+        let mut chains: Vec<ProcessingChain> = [SpeechHint::Vad, SpeechHint::None, SpeechHint::Ns]
+            .into_iter()
+            .map(|h| {
+                ProcessingChain::new(ChainConfig::voip(SampleRate(rate)).with_speech_hint(h))
+                    .unwrap()
+            })
+            .collect();
         // Capture: the burst pattern; far end: the same pattern a little later, quieter.
         let cap: Vec<i16> = (0..400)
             .flat_map(|k| {
@@ -145,7 +148,7 @@ fn full_chain_allocates_nothing_per_frame() {
             let m = chain.metrics();
             assert!(m.frames > 0);
         };
-        for c in [&mut chain, &mut nohint] {
+        for c in chains.iter_mut() {
             for k in 0..50 {
                 step(c, k);
             }

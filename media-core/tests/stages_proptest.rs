@@ -6,7 +6,7 @@
 //! switched on and off in between.
 
 use media_core::frame::{AudioFormat, AudioFrame, MediaTime, SampleFormat, SampleRate, Samples};
-use media_core::processing::audio::chain::{ChainConfig, ProcessingChain, Slot};
+use media_core::processing::audio::chain::{ChainConfig, ProcessingChain, Slot, SpeechHint};
 use media_core::processing::audio::{
     AgcConfig, AudioStage, GainController, NoiseSuppressor, NsConfig, ProcessError, VadConfig,
     VoiceActivityDetector,
@@ -127,7 +127,7 @@ proptest! {
             (prop::collection::vec(sample(), 480), prop::collection::vec(sample(), 480), 0u8..12),
             1..8,
         ),
-        hint in any::<bool>(),
+        hint in prop::sample::select(vec![SpeechHint::None, SpeechHint::Vad, SpeechHint::Ns]),
     ) {
         let rate = [8000u32, 16000, 48000][rate_idx];
         let n = rate as usize / 100;

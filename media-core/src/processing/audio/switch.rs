@@ -70,12 +70,6 @@ impl SlotSwitch {
         self.target || self.mix > 0.0
     }
 
-    /// Whether the stage's output is (at least partly) in the slot's output: it runs and is
-    /// past its warm-up.
-    pub(crate) fn audible(&self) -> bool {
-        self.running() && self.warm_left == 0
-    }
-
     /// Asks for the stage on or off from the next frame. Returns true when the stage must be
     /// reset first (it was not running at all).
     pub(crate) fn set(&mut self, on: bool) -> bool {
