@@ -71,8 +71,8 @@ fn bessel_i0(x: f64) -> f64 {
 }
 
 /// A dot product in eight independent lanes, which the compiler vectorises (a single running
-/// sum would be one long dependency chain). `taps` is always a multiple of eight.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+/// sum would be one long dependency chain). Fastest when the length is a multiple of eight.
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut lanes = [0.0f32; 8];
     for (ca, cb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
         for l in 0..8 {
@@ -251,7 +251,12 @@ mod tests {
         use crate::processing::format::resampler::Resampler;
         use std::hint::black_box;
         use std::time::Instant;
-        for (from, to) in [(48000u32, 16000u32), (8000, 16000), (16000, 48000), (48000, 16000)] {
+        for (from, to) in [
+            (48000u32, 16000u32),
+            (8000, 16000),
+            (16000, 48000),
+            (48000, 16000),
+        ] {
             let bi = from as usize / 100;
             let bo = to as usize / 100;
             let x = tone(from, 440.0, bi * 50);
