@@ -164,6 +164,28 @@ fn chain(c: &mut Criterion) {
             }
             g.bench_function(name, |b| b.iter(|| step(&mut chain, &mut i)));
         }
+        // The C reference for a whole chain: speexdsp's echo canceller and its preprocessor
+        // with residual echo suppression, denoising, AGC and VAD on (200 ms tail).
+        #[cfg(feature = "c-reference")]
+        {
+            use media_bench::cref::speex_echo::SpeexEcho;
+            if let Some(mut sp) = SpeexEcho::new(n, rate as usize / 5, rate, true) {
+                sp.enable_agc_and_vad();
+                let mut out = vec![0i16; n];
+                let mut k = 0usize;
+                let mut steps = |sp: &mut SpeexEcho, k: &mut usize| {
+                    let r = (*k % frames) * n..(*k % frames + 1) * n;
+                    sp.process(&mic[r.clone()], &far[r], &mut out);
+                    *k += 1;
+                };
+                for _ in 0..300 {
+                    steps(&mut sp, &mut k);
+                }
+                g.bench_function("speexdsp_aec+pre(ns,agc,vad)", |b| {
+                    b.iter(|| steps(&mut sp, &mut k))
+                });
+            }
+        }
         g.finish();
     }
 }
