@@ -60,11 +60,14 @@ fn run(cfg: ChainConfig, x: &[f32], labels: &[bool], rate: u32) -> Result<Outcom
     })
 }
 
+/// (chain, decision source, pause level minus the own detector's, speech level minus the own
+/// detector's), dB.
+type Diff = (&'static str, SpeechHint, f64, f64);
+
 fn main() -> Result<(), String> {
     println!("| rate | noise (item) | SNR dB | chain | pauses dBov: VAD shared / own / NS prob. | speech dBov: VAD shared / own / NS prob. |");
     println!("|---|---|---|---|---|---|");
-    // (chain, hint, pause - own pause, speech - own speech, identical to own)
-    let mut diffs: Vec<(&str, SpeechHint, f64, f64)> = Vec::new();
+    let mut diffs: Vec<Diff> = Vec::new();
     for rate in [8000u32, 16000, 48000] {
         let items = eval::speech_items(rate)?;
         let sr = SampleRate(rate);
@@ -141,9 +144,7 @@ fn main() -> Result<(), String> {
             .iter()
             .filter(|d| d.0 == name && d.1 == hint)
             .collect();
-        let mean = |f: &dyn Fn(&&(&str, SpeechHint, f64, f64)) -> f64| {
-            d.iter().map(f).sum::<f64>() / d.len() as f64
-        };
+        let mean = |f: &dyn Fn(&&Diff) -> f64| d.iter().map(f).sum::<f64>() / d.len() as f64;
         let lowest = d.iter().map(|x| x.3).fold(f64::INFINITY, f64::min);
         println!(
             "{name}, {hint:?} vs the AGC's own detector: noise in pauses {:+.2} dB on average, speech level {:+.2} dB on average (lowest {lowest:+.2} dB), over {} cases",

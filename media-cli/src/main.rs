@@ -184,7 +184,8 @@ enum Command {
         json: bool,
     },
     /// Run a capture recording through the processing chain (high-pass, echo cancellation
-    /// against what the loudspeaker played, noise suppression, gain control).
+    /// against what the loudspeaker played, noise suppression, gain control, voice activity
+    /// detection).
     Process {
         /// What the loudspeaker played while IN was captured, aligned with IN at the start.
         #[arg(long, value_name = "FAR.wav")]

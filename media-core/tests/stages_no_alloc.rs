@@ -134,7 +134,7 @@ fn full_chain_allocates_nothing_per_frame() {
         let mut step = |chain: &mut ProcessingChain, k: usize| {
             let r = k * n..(k + 1) * n;
             chain.render_i16(&far[r.clone()]).unwrap();
-            if k % 3 == 0 {
+            if k.is_multiple_of(3) {
                 for (o, &v) in f32buf.iter_mut().zip(&cap[r]) {
                     *o = f32::from(v) / 32768.0;
                 }

@@ -1,5 +1,5 @@
 //! Audio processing stages. Every stage implements [`AudioStage`] on 10 ms mono f32 frames;
-//! [`chain::ProcessingChain`] runs them in order on 16-bit capture audio.
+//! [`chain::ProcessingChain`] runs them in order on 16-bit or f32 capture audio.
 
 pub mod aec;
 pub mod agc;
