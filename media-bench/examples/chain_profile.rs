@@ -51,8 +51,8 @@ fn chain_for(rate: u32, stages: &str) -> ProcessingChain {
         .with_ns(has("ns").then(|| NsConfig::at(sr)))
         .with_agc(has("agc").then(|| AgcConfig::at(sr)))
         .with_vad(has("vad").then(|| VadConfig::at(sr)));
-    if has("ownvad") {
-        cfg = cfg.with_speech_hint(media_core::processing::audio::SpeechHint::None);
+    if has("processed") {
+        cfg = cfg.with_vad_input(media_core::processing::audio::VadInput::Processed);
     }
     ProcessingChain::new(cfg).expect("chain")
 }
@@ -63,7 +63,7 @@ fn time(rate: u32) {
     let sets = [
         "hp,aec",
         "hp,aec,ns,agc,vad",
-        "hp,aec,ns,agc,vad,ownvad",
+        "hp,aec,ns,agc,vad,processed",
         "ns",
         "agc",
         "vad",

@@ -125,7 +125,7 @@ pub fn process(a: &ProcessArgs<'_>) -> Result<(), String> {
     .map_err(|e| format!("{}: {e}", a.output.display()))?;
 
     if let Some(path) = a.vad_out {
-        write_vad(path, a.rate, n, latency, &decisions)?;
+        write_vad(path, a.rate, n, chain.vad_latency_samples(), &decisions)?;
     }
     let em = chain.echo_metrics();
     let cm = chain.metrics();

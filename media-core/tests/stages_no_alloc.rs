@@ -5,7 +5,9 @@
 //! speech hint, the f32 entry and metrics snapshots.
 
 use media_core::frame::{AudioFormat, AudioFrame, SampleFormat, SampleRate, Samples};
-use media_core::processing::audio::chain::{ChainConfig, ProcessingChain, Slot, SpeechHint};
+use media_core::processing::audio::chain::{
+    ChainConfig, ProcessingChain, Slot, SpeechHint, VadInput,
+};
 use media_core::processing::audio::{
     AgcConfig, AudioStage, GainController, NoiseSuppressor, NsConfig, VadConfig,
     VoiceActivityDetector,
@@ -110,13 +112,19 @@ fn full_chain_allocates_nothing_per_frame() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for rate in [8000u32, 48000] {
         let n = rate as usize / 100;
-        let mut chains: Vec<ProcessingChain> = [SpeechHint::Vad, SpeechHint::None, SpeechHint::Ns]
-            .into_iter()
-            .map(|h| {
-                ProcessingChain::new(ChainConfig::voip(SampleRate(rate)).with_speech_hint(h))
-                    .unwrap()
-            })
-            .collect();
+        let mut chains: Vec<ProcessingChain> = [
+            (SpeechHint::Vad, VadInput::Capture),
+            (SpeechHint::Vad, VadInput::Processed),
+            (SpeechHint::Ns, VadInput::Capture),
+        ]
+        .into_iter()
+        .map(|(h, v)| {
+            let cfg = ChainConfig::voip(SampleRate(rate))
+                .with_speech_hint(h)
+                .with_vad_input(v);
+            ProcessingChain::new(cfg).unwrap()
+        })
+        .collect();
         // Capture: the burst pattern; far end: the same pattern a little later, quieter.
         let cap: Vec<i16> = (0..400)
             .flat_map(|k| {

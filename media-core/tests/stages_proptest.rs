@@ -6,7 +6,9 @@
 //! switched on and off in between.
 
 use media_core::frame::{AudioFormat, AudioFrame, MediaTime, SampleFormat, SampleRate, Samples};
-use media_core::processing::audio::chain::{ChainConfig, ProcessingChain, Slot, SpeechHint};
+use media_core::processing::audio::chain::{
+    ChainConfig, ProcessingChain, Slot, SpeechHint, VadInput,
+};
 use media_core::processing::audio::{
     AgcConfig, AudioStage, GainController, NoiseSuppressor, NsConfig, ProcessError, VadConfig,
     VoiceActivityDetector,
@@ -128,11 +130,14 @@ proptest! {
             1..8,
         ),
         hint in prop::sample::select(vec![SpeechHint::None, SpeechHint::Vad, SpeechHint::Ns]),
+        processed in any::<bool>(),
     ) {
         let rate = [8000u32, 16000, 48000][rate_idx];
         let n = rate as usize / 100;
         let mut chain = ProcessingChain::new(
-            ChainConfig::voip(SampleRate(rate)).with_speech_hint(hint),
+            ChainConfig::voip(SampleRate(rate))
+                .with_speech_hint(hint)
+                .with_vad_input(if processed { VadInput::Processed } else { VadInput::Capture }),
         ).unwrap();
         let mut bad = 0u64;
         for (cap, far, toggle) in &frames {

@@ -23,17 +23,28 @@
 //! latency ([`ProcessingChain::latency_samples`]) is the same whatever is switched on and the
 //! audio never jumps in time.
 //!
-//! # The AGC's speech decision
+//! # The VAD's input and the AGC's speech decision
+//!
+//! The VAD never changes the audio, so where it sits is only a matter of what it judges.
+//! [`ChainConfig::vad_input`] is [`VadInput::Capture`] by default: the capture after the
+//! high-pass and the echo canceller, before noise suppression, which is what the detector was
+//! tuned on. Judging the denoised, gain-controlled output instead ([`VadInput::Processed`])
+//! costs it accuracy: on the labelled mixes of `vad_sweep` (`cargo run --release -p
+//! media-bench --example chain_vad_sweep [--processed]`) its frame accuracy at 10 and 20 dB
+//! SNR fell from 0.893 / 0.922 to 0.862 / 0.866, under webrtcvad's 0.870 / 0.916, while on the
+//! capture it stays above webrtcvad at every rate and SNR.
 //!
 //! The gain controller adapts only on speech, so it needs a speech decision per frame.
 //! [`ChainConfig::speech_hint`] says where it comes from:
 //!
-//! * [`SpeechHint::Vad`] (the default): the chain's VAD judges the frame the AGC is about to
-//!   process (its input, after NS) and the AGC takes that decision instead of running a
-//!   detector of its own. The VAD is the same detector the AGC would run internally, on the
-//!   same signal, so the output is the same as with [`SpeechHint::None`], for one detector's
-//!   cost instead of two (about 4 us per frame saved). The VAD's decisions then describe the
-//!   AGC's input, which differs from its output only by the slowly varying gain.
+//! * [`SpeechHint::Vad`] (the default): the AGC takes the chain VAD's decision when the VAD
+//!   judges the AGC's own input (no NS running between them, or [`VadInput::Processed`]);
+//!   it is then the same detector on the same signal, so the output is exactly what the AGC's
+//!   own detector gives (0.00 dB difference in 72 cases of `chain_hint`) for one detector's
+//!   cost instead of two (about 4 us per frame). With the NS running between a VAD on the
+//!   capture and the AGC, the AGC runs its own detector: fed the capture's decisions it
+//!   tracked the denoised noise floor wrongly and came out up to 10 dB under target in
+//!   babble and pink noise at 10 dB SNR.
 //! * [`SpeechHint::Ns`]: RNNoise's speech probability of the previous frame (RNNoise analyses
 //!   each frame one frame before it outputs it, which lines up with the audio the AGC
 //!   receives). Measured, it does not help: on real speech at -40 dBov in pink, brown and
@@ -42,10 +53,7 @@
 //!   1.4 dB lower on average and up to 4.7 dB under the target (RNNoise's probability misses
 //!   the weak frames of a quiet talker, so the level estimate comes out high). Kept as an
 //!   option for the record, not the default.
-//! * [`SpeechHint::None`]: the AGC runs its own detector; the VAD judges the AGC's output.
-//!
-//! Without a VAD in the chain (or with it switched off), [`SpeechHint::Vad`] falls back to the
-//! AGC's own detector.
+//! * [`SpeechHint::None`]: the AGC always runs its own detector.
 //!
 //! # Metrics
 //!
@@ -129,14 +137,31 @@ pub struct ChainConfig {
     pub vad: Option<VadConfig>,
     /// Where the AGC's speech decision comes from (see the module docs).
     pub speech_hint: SpeechHint,
+    /// Which signal the VAD judges (see the module docs).
+    pub vad_input: VadInput,
 }
 
+/// Which signal the chain's VAD judges (see the module docs). It never changes the audio, so
+/// its place in the chain is only a matter of what it listens to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VadInput {
+    /// The capture after high-pass and echo cancellation, before noise suppression (the
+    /// default): the signal the detector was tuned and validated on. Its decision on a frame
+    /// comes out the NS latency (about one frame) before that frame's audio
+    /// ([`ProcessingChain::vad_latency_samples`]); when the AGC shares it (NS off), each
+    /// decision is delayed to line up.
+    #[default]
+    Capture,
+    /// What the chain sends (after NS and AGC; with [`SpeechHint::Vad`], the AGC's input).
+    Processed,
+}
 /// Where the AGC's per-frame speech decision comes from (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SpeechHint {
     /// The AGC's own detector.
     None,
-    /// The chain's VAD, run on the AGC's input (the default).
+    /// The chain's VAD when it judges the AGC's input, else the AGC's own detector (the
+    /// default).
     #[default]
     Vad,
     /// The noise suppressor's speech probability.
@@ -155,10 +180,11 @@ impl ChainConfig {
             agc: None,
             vad: None,
             speech_hint: SpeechHint::Vad,
+            vad_input: VadInput::Capture,
         }
     }
 
-    /// A softphone's chain: every stage with its defaults, the AGC sharing the VAD.
+    /// A softphone's chain: every stage with its defaults (the VAD on the capture before NS).
     pub fn voip(sample_rate: SampleRate) -> Self {
         Self::new(sample_rate)
             .with_ns(Some(NsConfig::at(sample_rate)))
@@ -193,6 +219,12 @@ impl ChainConfig {
     /// The voice activity detector (`None`: none).
     pub fn with_vad(mut self, vad: Option<VadConfig>) -> Self {
         self.vad = vad;
+        self
+    }
+
+    /// Which signal the VAD judges.
+    pub fn with_vad_input(mut self, input: VadInput) -> Self {
+        self.vad_input = input;
         self
     }
 
@@ -270,6 +302,13 @@ pub struct ProcessingChain {
     pending: [Option<bool>; 5],
     errors: [u64; 5],
     speech_hint: SpeechHint,
+    vad_input: VadInput,
+    /// The VAD's recent decisions (newest at `vad_pos`), to hand the AGC the one that lines up
+    /// with its frame when the VAD judges the capture before NS.
+    vad_hist: [Option<bool>; VAD_HIST],
+    vad_pos: usize,
+    /// How many frames back that decision is (the NS latency in whole frames).
+    vad_delay: usize,
     /// The NS's speech probability of the previous frame (the hint for this one).
     ns_prob: Option<f32>,
     frames: u64,
@@ -289,6 +328,9 @@ impl std::fmt::Debug for ProcessingChain {
             .finish_non_exhaustive()
     }
 }
+
+/// Decisions kept for lining the VAD up with the AGC (the NS latency is at most 13 ms).
+const VAD_HIST: usize = 4;
 
 /// Runs one slot on the work frame: the stage (when it runs), then the switch's bypass and
 /// fade. Returns whether the stage processed the frame.
@@ -355,6 +397,9 @@ impl ProcessingChain {
             None => None,
         };
         let lat = |s: Option<&dyn AudioStage>| s.map_or(0, |s| s.latency_samples());
+        // The NS latency in whole frames: how far the VAD's decision on the capture leads the
+        // audio the AGC gets.
+        let vad_delay = ((lat(ns.as_deref()) + frame_len / 2) / frame_len).min(VAD_HIST - 1);
         let switches = [
             SlotSwitch::new(0, frame_len, cfg.high_pass, true),
             SlotSwitch::new(
@@ -384,6 +429,10 @@ impl ProcessingChain {
             pending: [None; 5],
             errors: [0; 5],
             speech_hint: cfg.speech_hint,
+            vad_input: cfg.vad_input,
+            vad_hist: [None; VAD_HIST],
+            vad_pos: 0,
+            vad_delay,
             ns_prob: None,
             frames: 0,
             sanitized: 0,
@@ -402,6 +451,16 @@ impl ProcessingChain {
     /// present (echo canceller, noise suppressor), whether they are switched on or not.
     pub fn latency_samples(&self) -> usize {
         self.switches.iter().map(SlotSwitch::latency).sum()
+    }
+
+    /// How many samples the audio the VAD judges lags the chain's input (the echo canceller's
+    /// latency, and with [`VadInput::Processed`] the noise suppressor's too): the VAD's
+    /// decision on frame `k` is about input samples from `k * frame_len() - this`.
+    pub fn vad_latency_samples(&self) -> usize {
+        match self.vad_input {
+            VadInput::Capture => self.switches[Slot::Aec.index()].latency(),
+            VadInput::Processed => self.latency_samples(),
+        }
     }
 
     /// The chain's rate.
@@ -623,6 +682,17 @@ impl ProcessingChain {
                 a.discard_far_end();
             }
         }
+        let mut vad_done = false;
+        let mut vad_hint = None;
+        if self.vad_input == VadInput::Capture {
+            if let Some(vad) = self.vad.as_deref_mut() {
+                let ran = run_slot(vad_sw, vad, work, dry, &mut err[4]);
+                self.vad_pos = (self.vad_pos + 1) % VAD_HIST;
+                self.vad_hist[self.vad_pos] = if ran { vad.metrics().speech } else { None };
+                vad_hint = self.vad_hist[(self.vad_pos + VAD_HIST - self.vad_delay) % VAD_HIST];
+                vad_done = true;
+            }
+        }
         if let Some(ns) = self.ns.as_deref_mut() {
             let prob = self.ns_prob.take();
             if run_slot(ns_sw, ns, work, dry, &mut err[2]) {
@@ -634,23 +704,29 @@ impl ProcessingChain {
                 }
             }
         }
-        // With the VAD shared, it judges the AGC's input and the AGC takes its decision.
+        // The AGC shares the VAD only when the VAD judges the AGC's own input: with the VAD on
+        // the capture and the NS running between them, the VAD's word on the noisy capture
+        // misleads the AGC's noise tracking on the denoised audio (see the module docs).
         let share = self.speech_hint == SpeechHint::Vad
             && self.agc.is_some()
             && agc_sw.running()
-            && vad_sw.running();
-        let mut vad_done = false;
-        if share {
+            && vad_sw.running()
+            && (self.vad_input == VadInput::Processed || !ns_sw.running());
+        if share && !vad_done {
+            // The VAD judges the AGC's input and the AGC takes its decision.
             if let Some(vad) = self.vad.as_deref_mut() {
                 if run_slot(vad_sw, vad, work, dry, &mut err[4]) {
-                    if let (Some(s), Some(agc)) = (vad.metrics().speech, self.agc.as_deref_mut()) {
-                        agc.set_speech_hint(if s { 1.0 } else { 0.0 });
-                    }
+                    vad_hint = vad.metrics().speech;
                 }
                 vad_done = true;
             }
         }
         if let Some(agc) = self.agc.as_deref_mut() {
+            if share {
+                if let Some(s) = vad_hint {
+                    agc.set_speech_hint(if s { 1.0 } else { 0.0 });
+                }
+            }
             run_slot(agc_sw, agc, work, dry, &mut err[3]);
         }
         if !vad_done {
@@ -714,6 +790,7 @@ impl ProcessingChain {
         self.held.clear();
         self.errors = [0; 5];
         self.ns_prob = None;
+        self.vad_hist = [None; VAD_HIST];
         self.frames = 0;
         self.sanitized = 0;
     }

@@ -127,6 +127,8 @@ fn latency_is_constant_and_bypass_is_aligned() {
     let mut c = ProcessingChain::new(ChainConfig::voip(rate).with_high_pass(false)).unwrap();
     let lat = c.latency_samples();
     assert_eq!(lat, 160 + 184);
+    // The VAD judges the capture before NS: its decisions lag the input by the AEC only.
+    assert_eq!(c.vad_latency_samples(), 160);
     for s in [Slot::Aec, Slot::Ns, Slot::Agc] {
         c.set_enabled(s, false);
     }

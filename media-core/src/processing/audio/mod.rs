@@ -17,7 +17,7 @@ mod switch;
 pub mod vad;
 
 pub use agc::{AgcConfig, GainController};
-pub use chain::{ChainConfig, ChainMetrics, ProcessingChain, Slot, SpeechHint};
+pub use chain::{ChainConfig, ChainMetrics, ProcessingChain, Slot, SpeechHint, VadInput};
 pub use level::active_speech_level;
 pub use ns::{NoiseSuppressor, NsConfig};
 pub use stage::{check_frame, sanitize, AudioStage, ProcessError, StageMetrics};
