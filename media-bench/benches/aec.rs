@@ -146,8 +146,8 @@ fn chain(c: &mut Criterion) {
             ("highpass+aec", ChainConfig::new(sr)),
             ("full", ChainConfig::voip(sr)),
             (
-                "full_agc_own_vad",
-                ChainConfig::voip(sr).with_speech_hint(SpeechHint::None),
+                "full_vad_processed_shared",
+                ChainConfig::voip(sr).with_vad_input(VadInput::Processed),
             ),
         ] {
             let mut chain = ProcessingChain::new(cfg).expect("chain");

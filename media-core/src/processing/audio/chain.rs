@@ -43,7 +43,7 @@
 //!   own detector gives (0.00 dB difference in 72 cases of `chain_hint`) for one detector's
 //!   cost instead of two (about 4 us per frame). With the NS running between a VAD on the
 //!   capture and the AGC, the AGC runs its own detector: fed the capture's decisions it
-//!   tracked the denoised noise floor wrongly and came out up to 10 dB under target in
+//!   tracked the denoised noise floor wrongly and came out up to 11 dB under target in
 //!   babble and pink noise at 10 dB SNR.
 //! * [`SpeechHint::Ns`]: RNNoise's speech probability of the previous frame (RNNoise analyses
 //!   each frame one frame before it outputs it, which lines up with the audio the AGC
