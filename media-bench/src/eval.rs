@@ -534,6 +534,30 @@ pub fn write_vad_set(
     rest_in_pauses: bool,
 ) -> Result<Vec<VadCase>, String> {
     use media_core::processing::audio::{VadConfig, VoiceActivityDetector};
+    write_vad_set_with(dir, rates, noises, snrs, max_items, |mixed, rate| {
+        let mut cfg = VadConfig::at(SampleRate(rate));
+        cfg.rest_in_pauses = rest_in_pauses;
+        let mut vad = VoiceActivityDetector::new(cfg).map_err(|e| e.to_string())?;
+        let fl = rate as usize / 100;
+        let mut ours = String::with_capacity(mixed.len() / fl);
+        for chunk in mixed.chunks_exact(fl) {
+            let s = vad.process_samples(chunk).map_err(|e| e.to_string())?;
+            ours.push(if s { '1' } else { '0' });
+        }
+        Ok(ours)
+    })
+}
+
+/// [`write_vad_set`] with the decisions made by `decide(mix, rate)` (one '0'/'1' per 10 ms
+/// frame of the mix).
+pub fn write_vad_set_with(
+    dir: &Path,
+    rates: &[u32],
+    noises: &[&str],
+    snrs: &[f64],
+    max_items: usize,
+    mut decide: impl FnMut(&[f32], u32) -> Result<String, String>,
+) -> Result<Vec<VadCase>, String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let mut cases = Vec::new();
     for &rate in rates {
@@ -548,15 +572,7 @@ pub fn write_vad_set(
                 )?;
                 for &snr in snrs {
                     let (_, mixed) = mix(&item.samples, rate, &nz, snr);
-                    let mut cfg = VadConfig::at(SampleRate(rate));
-                    cfg.rest_in_pauses = rest_in_pauses;
-                    let mut vad = VoiceActivityDetector::new(cfg).map_err(|e| e.to_string())?;
-                    let fl = rate as usize / 100;
-                    let mut ours = String::with_capacity(lab.len());
-                    for chunk in mixed.chunks_exact(fl) {
-                        let s = vad.process_samples(chunk).map_err(|e| e.to_string())?;
-                        ours.push(if s { '1' } else { '0' });
-                    }
+                    let ours = decide(&mixed, rate)?;
                     let wav = dir.join(format!("{rate}-{}-{kind}-{snr}.wav", item.name));
                     write_wav(&wav, &mixed, rate)?;
                     cases.push(VadCase {

@@ -184,7 +184,8 @@ enum Command {
         json: bool,
     },
     /// Run a capture recording through the processing chain (high-pass, echo cancellation
-    /// against what the loudspeaker played, noise suppression, gain control).
+    /// against what the loudspeaker played, noise suppression, gain control, voice activity
+    /// detection).
     Process {
         /// What the loudspeaker played while IN was captured, aligned with IN at the start.
         #[arg(long, value_name = "FAR.wav")]
@@ -195,9 +196,12 @@ enum Command {
         /// Noise suppression.
         #[arg(long)]
         ns: bool,
-        /// Automatic gain control.
+        /// Automatic gain control (active speech level -18 dBov, limiter at -1 dBFS).
         #[arg(long)]
         agc: bool,
+        /// Run voice activity detection and write its decisions (one per 10 ms) as JSON here.
+        #[arg(long, value_name = "FILE.json")]
+        vad_out: Option<PathBuf>,
         /// Leave the 90 Hz high-pass filter off.
         #[arg(long)]
         no_highpass: bool,
@@ -374,6 +378,7 @@ fn main() -> ExitCode {
             aec,
             ns,
             agc,
+            vad_out,
             no_highpass,
             rate,
             json,
@@ -386,6 +391,7 @@ fn main() -> ExitCode {
             aec,
             ns,
             agc,
+            vad_out: vad_out.as_deref(),
             no_highpass,
             rate,
             json,

@@ -1,8 +1,13 @@
 //! A counting global allocator proves that the noise suppressor, the gain controller and the
 //! voice activity detector allocate nothing per frame once built, at every rate, through the
-//! `AudioStage` trait object the chain holds.
+//! `AudioStage` trait object the chain holds; and that the full chain (high-pass, AEC, NS,
+//! AGC, VAD) allocates nothing per frame either, through switches on and off, fades, the AGC's
+//! speech hint, the f32 entry and metrics snapshots.
 
 use media_core::frame::{AudioFormat, AudioFrame, SampleFormat, SampleRate, Samples};
+use media_core::processing::audio::chain::{
+    ChainConfig, ProcessingChain, Slot, SpeechHint, VadInput,
+};
 use media_core::processing::audio::{
     AgcConfig, AudioStage, GainController, NoiseSuppressor, NsConfig, VadConfig,
     VoiceActivityDetector,
@@ -35,6 +40,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The counter is global: the tests of this file take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn frame_at(rate: u32, k: usize) -> AudioFrame {
     let fmt = AudioFormat {
         sample_rate: SampleRate(rate),
@@ -64,6 +72,7 @@ fn frame_at(rate: u32, k: usize) -> AudioFrame {
 
 #[test]
 fn steady_state_stages_allocate_nothing() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for rate in [8000u32, 16000, 32000, 48000] {
         let sr = SampleRate(rate);
         let mut stages: Vec<Box<dyn AudioStage>> = vec![
@@ -94,6 +103,81 @@ fn steady_state_stages_allocate_nothing() {
             }
             let n = ALLOCS.load(Ordering::SeqCst) - before;
             assert_eq!(n, 0, "{} at {rate} Hz allocated {n} times", stage.name());
+        }
+    }
+}
+
+#[test]
+fn full_chain_allocates_nothing_per_frame() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for rate in [8000u32, 48000] {
+        let n = rate as usize / 100;
+        let mut chains: Vec<ProcessingChain> = [
+            (SpeechHint::Vad, VadInput::Capture),
+            (SpeechHint::Vad, VadInput::Processed),
+            (SpeechHint::Ns, VadInput::Capture),
+        ]
+        .into_iter()
+        .map(|(h, v)| {
+            let cfg = ChainConfig::voip(SampleRate(rate))
+                .with_speech_hint(h)
+                .with_vad_input(v);
+            ProcessingChain::new(cfg).unwrap()
+        })
+        .collect();
+        // Capture: the burst pattern; far end: the same pattern a little later, quieter.
+        let cap: Vec<i16> = (0..400)
+            .flat_map(|k| {
+                let f = frame_at(rate, k);
+                f.as_f32()
+                    .unwrap()
+                    .iter()
+                    .map(|v| (v * 16000.0) as i16)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let far: Vec<i16> = cap.iter().map(|v| v / 3).collect();
+        let mut out = vec![0i16; cap.len() + n];
+        let mut f32buf = vec![0.0f32; n];
+        let mut step = |chain: &mut ProcessingChain, k: usize| {
+            let r = k * n..(k + 1) * n;
+            chain.render_i16(&far[r.clone()]).unwrap();
+            if k.is_multiple_of(3) {
+                for (o, &v) in f32buf.iter_mut().zip(&cap[r]) {
+                    *o = f32::from(v) / 32768.0;
+                }
+                chain.process_frame_f32(&mut f32buf).unwrap();
+            } else {
+                // Odd pieces: the chain holds partial frames between calls.
+                let mid = r.start + n / 3;
+                chain.process_i16(&cap[r.start..mid], &mut out).unwrap();
+                chain.process_i16(&cap[mid..r.end], &mut out).unwrap();
+            }
+            let m = chain.metrics();
+            assert!(m.frames > 0);
+        };
+        for c in chains.iter_mut() {
+            for k in 0..50 {
+                step(c, k);
+            }
+            let before = ALLOCS.load(Ordering::SeqCst);
+            for k in 50..399 {
+                // Switch stages off and on again during the call: fades, warm-ups, resets.
+                match k {
+                    100 => c.set_enabled(Slot::Ns, false),
+                    130 => c.set_enabled(Slot::Ns, true),
+                    160 => c.set_enabled(Slot::Agc, false),
+                    161 => c.set_enabled(Slot::Agc, true),
+                    200 => c.set_enabled(Slot::Aec, false),
+                    230 => c.set_enabled(Slot::Aec, true),
+                    260 => c.set_enabled(Slot::Vad, false),
+                    290 => c.set_enabled(Slot::Vad, true),
+                    _ => {}
+                }
+                step(c, k);
+            }
+            let count = ALLOCS.load(Ordering::SeqCst) - before;
+            assert_eq!(count, 0, "full chain at {rate} Hz allocated {count} times");
         }
     }
 }

@@ -34,6 +34,7 @@ extern "C" {
 const SPEEX_ECHO_SET_SAMPLING_RATE: c_int = 24;
 const SPEEX_PREPROCESS_SET_DENOISE: c_int = 0;
 const SPEEX_PREPROCESS_SET_AGC: c_int = 2;
+const SPEEX_PREPROCESS_SET_VAD: c_int = 4;
 const SPEEX_PREPROCESS_SET_DEREVERB: c_int = 8;
 const SPEEX_PREPROCESS_SET_ECHO_STATE: c_int = 24;
 
@@ -106,6 +107,20 @@ impl SpeexEcho {
             frame,
             out: vec![0; frame],
         })
+    }
+
+    /// Switches the preprocessor's AGC and VAD on (a whole capture chain: echo cancellation,
+    /// residual echo suppression, denoising, gain control, voice activity detection). Does
+    /// nothing without the preprocessor (`suppress` false).
+    pub fn enable_agc_and_vad(&mut self) {
+        if self.pre.is_null() {
+            return;
+        }
+        let mut on: c_int = 1;
+        for req in [SPEEX_PREPROCESS_SET_AGC, SPEEX_PREPROCESS_SET_VAD] {
+            // SAFETY: pre is live; these requests take a pointer to an int.
+            unsafe { speex_preprocess_ctl(self.pre, req, (&mut on as *mut c_int).cast()) };
+        }
     }
 
     /// Cancels the echo of `play` (far end, time-aligned by the caller) from `rec` into `out`;

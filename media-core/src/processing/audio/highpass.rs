@@ -60,7 +60,11 @@ impl HighPass {
         let [mut x1, mut x2, mut y1, mut y2] = self.state;
         for s in x.iter_mut() {
             let x0 = f64::from(*s);
-            let y0 = b0 * x0 + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+            // Everything but the newest output first, so that the recursion's critical path
+            // is one multiply and one subtraction per sample (a third shorter than summing
+            // left to right).
+            let ff = b0 * x0 + b1 * x1 + b2 * x2 - a2 * y2;
+            let y0 = ff - a1 * y1;
             x2 = x1;
             x1 = x0;
             y2 = y1;

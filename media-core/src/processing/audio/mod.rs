@@ -1,5 +1,5 @@
 //! Audio processing stages. Every stage implements [`AudioStage`] on 10 ms mono f32 frames;
-//! [`chain::ProcessingChain`] runs them in order on 16-bit capture audio.
+//! [`chain::ProcessingChain`] runs them in order on 16-bit or f32 capture audio.
 
 pub mod aec;
 pub mod agc;
@@ -13,9 +13,11 @@ pub mod plc;
 mod ratio;
 pub mod speech_level;
 pub mod stage;
+mod switch;
 pub mod vad;
 
 pub use agc::{AgcConfig, GainController};
+pub use chain::{ChainConfig, ChainMetrics, ProcessingChain, Slot, SpeechHint, VadInput};
 pub use level::active_speech_level;
 pub use ns::{NoiseSuppressor, NsConfig};
 pub use stage::{check_frame, sanitize, AudioStage, ProcessError, StageMetrics};

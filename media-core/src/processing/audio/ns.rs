@@ -289,6 +289,10 @@ impl AudioStage for NoiseSuppressor {
     fn metrics(&self) -> StageMetrics {
         self.metrics
     }
+
+    fn latency_samples(&self) -> usize {
+        self.latency
+    }
 }
 
 #[cfg(test)]

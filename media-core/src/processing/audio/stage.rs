@@ -54,6 +54,8 @@ pub struct StageMetrics {
     pub gain_db: Option<f32>,
     /// Probability that the last frame held speech, 0..=1 (VAD, NS).
     pub speech_probability: Option<f32>,
+    /// Whether the last frame is judged speech, hangover included (VAD).
+    pub speech: Option<bool>,
     /// Frames processed since the last reset.
     pub frames: u64,
     /// Non-finite input samples replaced by zero since the last reset.
@@ -70,6 +72,13 @@ pub trait AudioStage: Send {
     fn reset(&mut self);
     /// The stage's current metrics.
     fn metrics(&self) -> StageMetrics;
+    /// How many samples the output lags the input (0 for most stages).
+    fn latency_samples(&self) -> usize {
+        0
+    }
+    /// The probability (0..=1) that the next frame holds speech, from a detector earlier in
+    /// the chain; stages that have no use for it ignore it (the default).
+    fn set_speech_hint(&mut self, _probability: f32) {}
 }
 
 /// Checks that `frame` is a 10 ms mono f32 frame at `rate`, returning its samples.

@@ -330,6 +330,7 @@ impl VoiceActivityDetector {
         }
         self.metrics.noise_floor_dbov = Some(floor);
         self.metrics.speech_probability = Some(self.score);
+        self.metrics.speech = Some(self.speech);
         Ok(self.speech)
     }
 }

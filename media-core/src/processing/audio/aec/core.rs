@@ -182,8 +182,67 @@ impl EchoCore {
         }
     }
 
+    /// Back to the state of [`Self::new`] without allocating (the echo canceller is reset
+    /// when the chain switches it back on, on the audio thread). `reset_matches_new` checks
+    /// that nothing is forgotten.
     pub(crate) fn reset(&mut self) {
-        *self = Self::new(self.cfg);
+        let z = Complex32::new(0.0, 0.0);
+        self.far.reset();
+        self.far_peak = 0.0;
+        self.align_offset = 0;
+        self.lag_used = None;
+        self.tail_decay = 0.5;
+        self.far_bits = BinarySpectrum::new();
+        self.near_bits = BinarySpectrum::new();
+        self.delay.reset();
+        self.start = None;
+        self.bg.clear();
+        self.fg.clear();
+        self.two_path = TwoPath::default();
+        self.fg_updates = 0;
+        self.bg_resets = 0;
+        self.constrain = 0;
+        self.prop.fill(1.0);
+        for v in [
+            &mut self.far_prev,
+            &mut self.far_power,
+            &mut self.far_bin_power,
+            &mut self.e_prev,
+            &mut self.y_prev,
+            &mut self.y_bg,
+            &mut self.e_bg,
+            &mut self.y_out,
+            &mut self.e_out,
+            &mut self.time,
+            &mut self.time2,
+            &mut self.e_pow,
+            &mut self.y_pow,
+            &mut self.d_pow,
+            &mut self.eu_pow,
+            &mut self.yu_pow,
+            &mut self.step,
+            &mut self.step_norm,
+            &mut self.ola,
+        ] {
+            v.fill(0.0);
+        }
+        for v in [
+            &mut self.spec,
+            &mut self.e_u,
+            &mut self.y_u,
+            &mut self.ew,
+            &mut self.yw,
+            &mut self.dw,
+        ] {
+            v.fill(z);
+        }
+        self.sum_adapt = 0.0;
+        self.adapted = false;
+        self.erle_lin = 1.0;
+        self.res.reset();
+        self.erle_num = 0.0;
+        self.erle_den = 0.0;
+        self.blocks = 0;
     }
 
     /// Estimated echo delay in blocks (of the direct path), once known.
@@ -621,5 +680,44 @@ mod tests {
     fn linear_filter_converges_on_white_noise() {
         let erle = run(1234, 0.5, 300);
         assert!(erle > 30.0, "erle {erle}");
+    }
+
+    #[test]
+    fn reset_matches_new() {
+        let cfg = CoreConfig {
+            n: 160,
+            partitions: 8,
+            max_lag: 20,
+            headroom: 3,
+            suppress: true,
+        };
+        let mut rng = SplitMix64(3);
+        let far: Vec<f32> = (0..160 * 300)
+            .map(|_| (rng.unit() as f32 - 0.5) * 0.2)
+            .collect();
+        let near: Vec<f32> = (0..far.len())
+            .map(|i| {
+                let echo = if i >= 800 { far[i - 800] * 0.4 } else { 0.0 };
+                echo + (rng.unit() as f32 - 0.5) * 0.01
+            })
+            .collect();
+        let run = |core: &mut EchoCore, blocks: std::ops::Range<usize>| -> Vec<f32> {
+            let mut out = vec![0.0f32; 160];
+            let mut all = Vec::new();
+            for b in blocks {
+                let r = b * 160..(b + 1) * 160;
+                core.process(&far[r.clone()], &near[r], &mut out);
+                all.extend_from_slice(&out);
+            }
+            all
+        };
+        let mut used = EchoCore::new(cfg);
+        run(&mut used, 0..300);
+        used.reset();
+        let mut fresh = EchoCore::new(cfg);
+        let a = run(&mut used, 0..300);
+        let b = run(&mut fresh, 0..300);
+        assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert_eq!(format!("{:?}", used.lag()), format!("{:?}", fresh.lag()));
     }
 }

@@ -103,6 +103,20 @@ impl DelayEstimator {
         }
     }
 
+    /// Back to the state of [`Self::new`], without allocating.
+    pub(crate) fn reset(&mut self) {
+        self.far_bits.fill(0);
+        self.far_active.fill(false);
+        self.head = 0;
+        self.filled = 0;
+        self.mean_dist.fill(16.0);
+        self.updates.fill(0);
+        self.current = None;
+        self.candidate = 0;
+        self.candidate_count = 0;
+        self.contrast = 0.0;
+    }
+
     /// Adds the newest far-end block's bits.
     pub(crate) fn push_far(&mut self, bits: u32, active: bool) {
         let n = self.far_bits.len();

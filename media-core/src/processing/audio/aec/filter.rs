@@ -38,6 +38,13 @@ impl FarSpectra {
         self.cap
     }
 
+    /// Back to the state of [`Self::new`], without allocating.
+    pub(crate) fn reset(&mut self) {
+        self.spectra.fill(Complex32::new(0.0, 0.0));
+        self.energy.fill(0.0);
+        self.head = 0;
+    }
+
     /// Makes room for the next block and returns its spectrum to fill.
     pub(crate) fn push(&mut self) -> &mut [Complex32] {
         self.head = (self.head + 1) % self.cap;

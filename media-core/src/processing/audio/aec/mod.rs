@@ -610,4 +610,8 @@ impl AudioStage for EchoCanceller {
     fn metrics(&self) -> StageMetrics {
         self.metrics
     }
+
+    fn latency_samples(&self) -> usize {
+        EchoCanceller::latency_samples(self)
+    }
 }

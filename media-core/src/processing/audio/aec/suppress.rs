@@ -116,6 +116,27 @@ impl Suppressor {
         }
     }
 
+    /// Back to the state of [`Self::new`], without allocating.
+    pub(crate) fn reset(&mut self) {
+        self.erle = [1.0; BANDS];
+        self.num = [0.0; BANDS];
+        self.den = [0.0; BANDS];
+        self.gain.fill(1.0);
+        for v in [
+            &mut self.prev_e,
+            &mut self.r,
+            &mut self.r_obs,
+            &mut self.noise,
+        ] {
+            v.fill(0.0);
+        }
+        self.near_hold = 0;
+        self.log_ratio = 0.0;
+        self.state = TalkState::Silence;
+        self.high_gain = 1.0;
+        self.blocks = 0;
+    }
+
     pub(crate) fn state(&self) -> TalkState {
         self.state
     }
