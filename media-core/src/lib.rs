@@ -40,6 +40,7 @@
 
 pub mod codec;
 pub mod container;
+pub mod engine;
 pub mod error;
 pub mod events;
 pub mod frame;
