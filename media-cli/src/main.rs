@@ -3,6 +3,7 @@
 mod analyze;
 mod call;
 mod coding;
+mod conference;
 mod containers;
 mod input;
 mod process;
@@ -212,6 +213,23 @@ enum Command {
         /// Output WAV.
         output: PathBuf,
     },
+    /// Mix WAV files through the conference mixer as if each were a participant: writes
+    /// DIR/mix-for-K.wav (everyone but input K, K from 1) and DIR/mix-all.wav at the mix rate.
+    Conference {
+        /// Output directory (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out_dir: PathBuf,
+        /// Mix rate in Hz: 8000, 16000, 32000 or 48000 (default: the highest input rate,
+        /// rounded up to one of those).
+        #[arg(long)]
+        rate: Option<u32>,
+        /// Print a JSON report on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Input WAVs (any of 8, 16, 32, 44.1, 48 kHz) or `builtin:speech`; at least two.
+        #[arg(required = true, num_args = 2..)]
+        inputs: Vec<String>,
+    },
     /// Encode, drop packets, decode with concealment: what a listener would hear.
     Transcode {
         #[command(flatten)]
@@ -339,6 +357,12 @@ fn main() -> ExitCode {
             record,
             json,
         }),
+        Command::Conference {
+            out_dir,
+            rate,
+            json,
+            inputs,
+        } => conference::conference(&out_dir, &inputs, rate, json),
         Command::Analyze { dtmf, json, input } => analyze::analyze(&input, dtmf, json),
         Command::Mos {
             delay,

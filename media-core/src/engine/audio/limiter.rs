@@ -2,17 +2,18 @@
 //! then a smooth gain that never lets a sample past the ceiling.
 //!
 //! The mixer hands a whole frame of the wide (i32) mix at once, so the frame itself is the
-//! look-ahead and the limiter adds no latency. Per sample, the gain needed to keep the sample
-//! at or below [`CEILING`] is `r[n] = min(1, CEILING / |y[n]|)`. A backward pass turns the
-//! needed gains into an attack envelope that ramps down linearly over [`ATTACK_MS`] ahead of
-//! each peak (`a[n] = min(r[n], a[n+1] + step)`); a forward pass releases towards 1 with a
-//! [`RELEASE_MS`] time constant but never above the attack envelope
-//! (`g[n] = min(a[n], g[n-1] + (1 - g[n-1]) * k)`). So no sample exceeds the ceiling (the gain
-//! is at most `r[n]` everywhere), the gain falls smoothly before a peak within the frame and
-//! recovers slowly (no pumping on the syllable rate). Only a peak within the first
-//! [`ATTACK_MS`] of a frame, right after a quiet frame, makes a steeper drop: the price of
-//! adding no latency. Once the gain has recovered to within 1e-4 of unity it snaps to 1 and the
-//! fast path (plain saturation-free copy) resumes.
+//! look-ahead and the limiter adds no latency. The gain is computed per 1 ms block and
+//! interpolated linearly within each block (so applying it vectorises, which matters with a
+//! thousand outputs). With `need[b] = min(1, CEILING / peak of block b)`, the gain at each
+//! block boundary is at most the need of both blocks it touches, so the interpolated gain never
+//! exceeds the need of any sample: no sample passes the ceiling. A backward pass over the
+//! boundaries ramps the gain down over [`ATTACK_MS`] ahead of a loud block
+//! (`a[i] = min(need, a[i+1] + step)`); a forward pass releases towards 1 with a
+//! [`RELEASE_MS`] time constant but never above that envelope. So the gain falls smoothly
+//! before a peak within the frame and recovers slowly (no pumping on the syllable rate). Only a
+//! peak within the first [`ATTACK_MS`] of a frame, right after quiet, makes a steeper drop:
+//! the price of adding no latency. Once the gain has recovered to within 1e-4 of unity it snaps
+//! to 1 and the fast path (the plain sum, exact) resumes.
 
 /// Highest magnitude the limiter lets out: 0.98 of full scale (-0.18 dBFS).
 pub const CEILING: f32 = 32112.0;
@@ -25,72 +26,142 @@ pub const RELEASE_MS: u32 = 80;
 #[derive(Debug, Clone)]
 pub struct Limiter {
     gain: f32,
+    /// Samples per block (1 ms).
+    block: usize,
+    /// Gain change per block of the attack ramp.
     step: f32,
+    /// Release coefficient per block.
     release: f32,
-    /// Attack envelope of the current frame.
+    /// Peak magnitude of each block of the current frame.
+    peaks: Vec<u32>,
+    /// Gain at each block boundary (blocks + 1).
     env: Vec<f32>,
+    /// `i / block` for i in 0..block: the interpolation ramp within a block.
+    ramp: Vec<f32>,
+}
+
+/// Rounds to nearest (|x| < 2^22) without a libm call, so the loop vectorises.
+#[inline(always)]
+fn round_i16(x: f32) -> i16 {
+    const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23
+    ((x + MAGIC).to_bits() as i32 - MAGIC.to_bits() as i32) as i16
 }
 
 impl Limiter {
-    /// A limiter for frames of `frame` samples at `rate` Hz (allocates its envelope).
+    /// A limiter for frames of `frame` samples at `rate` Hz (allocates its state).
     pub fn new(rate: u32, frame: usize) -> Self {
-        let attack = (rate as f32 * ATTACK_MS as f32 / 1000.0).max(1.0);
-        let release_samples = rate as f32 * RELEASE_MS as f32 / 1000.0;
+        let block = (rate as usize / 1000).max(1);
+        let blocks = frame.div_ceil(block);
         Self {
             gain: 1.0,
-            step: 1.0 / attack,
-            release: 1.0 - (-1.0 / release_samples).exp(),
-            env: vec![1.0; frame],
+            block,
+            step: 1.0 / ATTACK_MS as f32,
+            release: 1.0 - (-1.0 / RELEASE_MS as f32).exp(),
+            peaks: vec![0; blocks],
+            env: vec![1.0; blocks + 1],
+            ramp: (0..block).map(|i| i as f32 / block as f32).collect(),
         }
     }
 
-    /// Whether the limiter is engaged (gain below 1).
-    pub fn engaged(&self) -> bool {
-        self.gain < 1.0
+    /// Writes `mix` to `out`. Returns whether the limiter acted on this frame; when it did
+    /// not, `out` is exactly `mix`.
+    pub fn process(&mut self, mix: &[i32], out: &mut [i16]) -> bool {
+        self.process_diff(mix, None, out)
     }
 
-    /// Writes `mix` to `out` (same length as the frame). Returns whether the limiter acted on
-    /// this frame; when it did not, `out` is exactly `mix`.
-    pub fn process(&mut self, mix: &[i32], out: &mut [i16]) -> bool {
+    /// Writes `total - own` (or `total`) to `out`, limited. Returns whether the limiter acted;
+    /// when it did not, `out` is exactly the difference.
+    pub fn process_diff(&mut self, total: &[i32], own: Option<&[i16]>, out: &mut [i16]) -> bool {
         if self.gain >= 1.0 {
             let (mut lo, mut hi) = (0i32, 0i32);
-            for (o, &y) in out.iter_mut().zip(mix) {
-                lo = lo.min(y);
-                hi = hi.max(y);
-                *o = y as i16;
+            match own {
+                Some(own) => {
+                    for ((o, &t), &c) in out.iter_mut().zip(total).zip(own) {
+                        let y = t.wrapping_sub(i32::from(c));
+                        lo = lo.min(y);
+                        hi = hi.max(y);
+                        *o = y as i16;
+                    }
+                }
+                None => {
+                    for (o, &y) in out.iter_mut().zip(total) {
+                        lo = lo.min(y);
+                        hi = hi.max(y);
+                        *o = y as i16;
+                    }
+                }
             }
             if lo >= -32768 && hi <= 32767 {
                 return false;
             }
         }
-        self.limit(mix, out);
+        self.limit(total, own, out);
         true
     }
 
     #[cold]
-    fn limit(&mut self, mix: &[i32], out: &mut [i16]) {
-        let n = mix.len().min(self.env.len()).min(out.len());
-        // Backward: the needed gain, ramped down ahead of each peak.
+    fn limit(&mut self, total: &[i32], own: Option<&[i16]>, out: &mut [i16]) {
+        let blocks = self.peaks.len();
+        let n = total.len().min(out.len());
+        let block = self.block;
+        for (b, peak) in self.peaks.iter_mut().enumerate() {
+            let r = b * block..((b + 1) * block).min(n);
+            *peak = match own {
+                Some(own) => total[r.clone()]
+                    .iter()
+                    .zip(&own[r])
+                    .map(|(&t, &c)| t.wrapping_sub(i32::from(c)).unsigned_abs())
+                    .max()
+                    .unwrap_or(0),
+                None => total[r].iter().map(|t| t.unsigned_abs()).max().unwrap_or(0),
+            };
+        }
+        let need = |p: u32| {
+            if p as f32 > CEILING {
+                CEILING / p as f32
+            } else {
+                1.0
+            }
+        };
+        // Backward: each boundary at most the need of both blocks it touches, ramped down
+        // ahead of loud blocks.
         let mut next = 1.0f32;
-        for i in (0..n).rev() {
-            let a = mix[i].unsigned_abs() as f32;
-            let need = if a > CEILING { CEILING / a } else { 1.0 };
-            next = need.min(next + self.step);
+        for i in (0..=blocks).rev() {
+            let left = if i > 0 { need(self.peaks[i - 1]) } else { 1.0 };
+            let right = if i < blocks { need(self.peaks[i]) } else { 1.0 };
+            next = left.min(right).min(next + self.step);
             self.env[i] = next;
         }
-        // Forward: slow release, never above the attack envelope.
-        let mut g = self.gain;
-        for i in 0..n {
+        // Forward: slow release, never above the envelope. The frame starts where the last
+        // one ended unless its first block needs less.
+        let mut g = self.gain.min(self.env[0]);
+        self.env[0] = g;
+        for i in 1..=blocks {
             g = (g + (1.0 - g) * self.release).min(self.env[i]);
-            let v = (mix[i] as f32 * g).round();
-            out[i] = v.clamp(-CEILING, CEILING) as i16;
+            self.env[i] = g;
         }
         self.gain = if g > 0.9999 { 1.0 } else { g };
-    }
-
-    /// Back to unity gain.
-    pub fn reset(&mut self) {
-        self.gain = 1.0;
+        for b in 0..blocks {
+            let r = b * block..((b + 1) * block).min(n);
+            let g0 = self.env[b];
+            let dg = self.env[b + 1] - g0;
+            let outs = &mut out[r.clone()];
+            let tot = &total[r.clone()];
+            match own {
+                Some(own) => {
+                    for (((o, &t), &c), &k) in outs.iter_mut().zip(tot).zip(&own[r]).zip(&self.ramp) {
+                        let x = t.wrapping_sub(i32::from(c)) as f32 * (g0 + dg * k);
+                        *o = round_i16(x.clamp(-CEILING, CEILING));
+                    }
+                }
+                None => {
+                    for ((o, &t), &k) in outs.iter_mut().zip(tot).zip(&self.ramp) {
+                        let x = t as f32 * (g0 + dg * k);
+                        *o = round_i16(x.clamp(-CEILING, CEILING));
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -633,7 +633,7 @@ impl AudioMixer {
             p.front();
             if !p.silent {
                 for (t, &c) in self.total.iter_mut().zip(&p.contrib) {
-                    *t += c;
+                    *t += i32::from(c);
                 }
             }
             if p.speech {

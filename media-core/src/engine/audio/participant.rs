@@ -14,27 +14,23 @@ const LEVEL_SMOOTHING: f32 = 0.3;
 
 pub(crate) struct Participant {
     pub id: ParticipantId,
-    pub in_rate: u32,
-    pub out_rate: u32,
     pub volume: f32,
     pub muted: bool,
-    /// One tick of input at `in_rate` (PCM pushed, or decoded).
+    /// One tick of input at `in_rate` (PCM pushed, or decoded) when it must be resampled or
+    /// decoded; otherwise PCM goes straight into `contrib`.
     input: Vec<i16>,
     pub has_input: bool,
     in_resampler: Option<Resampler>,
     /// Alignment delay line at the mixer rate (empty: none) and its write position.
     delay: Vec<i16>,
     delay_pos: usize,
-    /// The input at the mixer rate, before volume.
-    pre: Vec<i16>,
-    /// What this participant adds to the sum (after mute and volume).
-    pub contrib: Vec<i32>,
+    /// What this participant adds to the sum at the mixer rate (after mute and volume; a
+    /// volume above 1 saturates at the participant's own full scale).
+    pub contrib: Vec<i16>,
     /// Whether `contrib` is all zero (muted or no contribution), so the sum can skip it.
     pub silent: bool,
     /// The N-1 mix at the mixer rate, after the limiter.
     pub mix: Vec<i16>,
-    /// Scratch for the wide N-1 mix.
-    wide: Vec<i32>,
     pub limiter: Limiter,
     out_resampler: Option<Resampler>,
     /// One tick of output at `out_rate` (when it differs from the mixer's).
@@ -114,20 +110,23 @@ impl Participant {
         };
         Ok(Self {
             id,
-            in_rate,
-            out_rate,
             volume: config.volume,
             muted: config.muted,
-            input: vec![0; in_frame],
+            input: vec![
+                0;
+                if decoder.is_some() || in_resampler.is_some() {
+                    in_frame
+                } else {
+                    0
+                }
+            ],
             has_input: false,
             in_resampler,
             delay: vec![0; config.input_delay],
             delay_pos: 0,
-            pre: vec![0; frame],
             contrib: vec![0; frame],
             silent: true,
             mix: vec![0; frame],
-            wide: vec![0; frame],
             limiter: Limiter::new(rate, frame),
             out_resampler,
             output: vec![0; if out_rate == rate { 0 } else { out_frame }],
@@ -152,13 +151,18 @@ impl Participant {
 
     /// Takes one tick of PCM at the participant's input rate.
     pub fn push_pcm(&mut self, pcm: &[i16]) -> Result<(), MixerError> {
-        if pcm.len() != self.input.len() {
+        let dst = if self.in_resampler.is_some() || self.decoder.is_some() {
+            &mut self.input
+        } else {
+            &mut self.contrib
+        };
+        if pcm.len() != dst.len() {
             return Err(MixerError::BadLength {
                 got: pcm.len(),
-                expected: self.input.len(),
+                expected: dst.len(),
             });
         }
-        self.input.copy_from_slice(pcm);
+        dst.copy_from_slice(pcm);
         self.has_input = true;
         Ok(())
     }
@@ -193,8 +197,11 @@ impl Participant {
         &self.packet_out[..self.packet_out_len]
     }
 
-    /// Input side of a tick: decode or take the PCM, resample, delay, VAD; fills `contrib`.
+    /// Input side of a tick: decode or take the PCM, resample, delay, mute and volume, VAD;
+    /// leaves `contrib` ready to add.
     pub fn front(&mut self) {
+        let mut fresh = self.has_input;
+        self.has_input = false;
         if let Some(dec) = &mut self.decoder {
             let n = match self.packet_in_len.take() {
                 Some(len) => match dec.decode(&self.packet_in[..len], &mut self.input) {
@@ -213,22 +220,22 @@ impl Participant {
             if n < self.input.len() {
                 self.input[n..].fill(0);
             }
-        } else if !self.has_input {
-            self.input.fill(0);
+            fresh = true;
         }
-        self.has_input = false;
-        match &mut self.in_resampler {
-            Some(r) => {
-                if r.process_i16(&self.input, &mut self.pre).is_err() {
-                    self.pre.fill(0);
-                }
+        if let Some(r) = &mut self.in_resampler {
+            if !fresh {
+                self.input.fill(0);
             }
-            None => self.pre.copy_from_slice(&self.input),
+            if r.process_i16(&self.input, &mut self.contrib).is_err() {
+                self.contrib.fill(0);
+            }
+        } else if !fresh {
+            self.contrib.fill(0);
         }
         if !self.delay.is_empty() {
             // Ring delay: swap each sample with the one written `delay.len()` samples ago.
             let d = self.delay.len();
-            for s in self.pre.iter_mut() {
+            for s in self.contrib.iter_mut() {
                 std::mem::swap(s, &mut self.delay[self.delay_pos]);
                 self.delay_pos += 1;
                 if self.delay_pos == d {
@@ -237,41 +244,37 @@ impl Participant {
             }
         }
         if self.muted || self.volume == 0.0 {
-            if !self.silent {
-                self.contrib.fill(0);
-                self.silent = true;
-            }
+            self.silent = true;
             self.speech = false;
             self.level = 0.0;
             if let Some(v) = &mut self.vad {
                 // Judge silence so the detector's hangover and noise floor move on.
                 self.vad_buf.fill(0.0);
-                let _ = v.process_samples(&self.vad_buf);
+                for _ in 0..self.contrib.len() / self.vad_buf.len() {
+                    let _ = v.process_samples(&self.vad_buf);
+                }
             }
             return;
         }
         self.silent = false;
-        if self.volume == 1.0 {
-            for (c, &x) in self.contrib.iter_mut().zip(&self.pre) {
-                *c = i32::from(x);
-            }
-        } else {
+        if self.volume != 1.0 {
             let v = self.volume;
-            for (c, &x) in self.contrib.iter_mut().zip(&self.pre) {
-                *c = (f32::from(x) * v).round() as i32;
+            for c in self.contrib.iter_mut() {
+                // `as` saturates.
+                *c = (f32::from(*c) * v).round() as i16;
             }
         }
         if let Some(vad) = &mut self.vad {
             let mut speech = false;
             let mut energy = 0.0f32;
-            for chunk in self.pre.chunks_exact(self.vad_buf.len()) {
+            for chunk in self.contrib.chunks_exact(self.vad_buf.len()) {
                 for (f, &x) in self.vad_buf.iter_mut().zip(chunk) {
                     *f = f32::from(x) * (1.0 / 32768.0);
                     energy += *f * *f;
                 }
                 speech |= vad.process_samples(&self.vad_buf).unwrap_or(false);
             }
-            let ms = energy / self.pre.len().max(1) as f32;
+            let ms = energy / self.contrib.len().max(1) as f32;
             self.speech = speech;
             self.level += LEVEL_SMOOTHING * (ms - self.level);
         }
@@ -280,14 +283,12 @@ impl Participant {
     /// Output side of a tick: N-1 mix, limiter, resample, encode. Returns whether the limiter
     /// acted.
     pub fn back(&mut self, total: &[i32]) -> bool {
-        let limited = if self.silent {
-            self.limiter.process(total, &mut self.mix)
+        let own = if self.silent {
+            None
         } else {
-            for ((w, &t), &c) in self.wide.iter_mut().zip(total).zip(&self.contrib) {
-                *w = t - c;
-            }
-            self.limiter.process(&self.wide, &mut self.mix)
+            Some(&self.contrib[..])
         };
+        let limited = self.limiter.process_diff(total, own, &mut self.mix);
         if let Some(r) = &mut self.out_resampler {
             if r.process_i16(&self.mix, &mut self.output).is_err() {
                 self.output.fill(0);
