@@ -180,6 +180,10 @@ enum Command {
         /// Write what the receiver plays out (decoded and concealed) to this WAV.
         #[arg(long)]
         record: Option<String>,
+        /// What --record holds: `heard` (what the receiver plays out), `mix` (the receiver's
+        /// side, sent + heard, mono) or `split` (stereo: left sent, right heard).
+        #[arg(long, default_value = "heard", requires = "record")]
+        record_mode: String,
         /// Print one JSON object with the figures.
         #[arg(long)]
         json: bool,
@@ -343,6 +347,7 @@ fn main() -> ExitCode {
             fast,
             realtime: _,
             record,
+            record_mode,
             json,
         } => call::call(&call::CallOptions {
             codec,
@@ -355,6 +360,7 @@ fn main() -> ExitCode {
             seed,
             fast,
             record,
+            record_mode,
             json,
         }),
         Command::Conference {
