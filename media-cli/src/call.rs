@@ -265,7 +265,11 @@ pub fn call(opts: &CallOptions) -> Result<(), String> {
         "heard" => None,
         "mix" => Some(RecordMode::Mix),
         "split" => Some(RecordMode::Split),
-        other => return Err(format!("--record-mode {other}: expected heard, mix or split")),
+        other => {
+            return Err(format!(
+                "--record-mode {other}: expected heard, mix or split"
+            ))
+        }
     };
     let mut recorded: Vec<i16> = Vec::new();
     let mut tap = None;

@@ -12,9 +12,7 @@
 
 use std::path::Path;
 
-use media_core::engine::audio::{
-    input_latency, AudioMixer, MixerConfig, ParticipantConfig,
-};
+use media_core::engine::audio::{input_latency, AudioMixer, MixerConfig, ParticipantConfig};
 use media_core::frame::SampleRate;
 use media_core::processing::format::resampler::SUPPORTED_RATES;
 use media_core::wav::{write_wav, WavAudio};

@@ -87,11 +87,7 @@ fn run(tag: &str, inputs: &[&Path], rate: Option<u32>) -> (Vec<WavAudio>, serde_
     }
     args.extend(inputs.iter().map(|p| p.to_str().unwrap().to_string()));
     let o = mediacore(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(
-        o.status.success(),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let mut outs: Vec<WavAudio> = (1..=inputs.len())
         .map(|k| read_wav(dir.join(format!("mix-for-{k}.wav"))).unwrap())
@@ -180,7 +176,10 @@ fn mixes_match_an_independent_reference_at_mixed_rates() {
     let all: Vec<&Vec<i16>> = refs.iter().collect();
     let ref_all = sum(&all, expected_len);
     // The premise of the comparison: no mix reaches full scale (the limiter stays off).
-    assert!(ref_all.iter().all(|v| v.abs() < 32000.0), "test premise: no overload");
+    assert!(
+        ref_all.iter().all(|v| v.abs() < 32000.0),
+        "test premise: no overload"
+    );
     for k in 0..inputs.len() {
         let others: Vec<&Vec<i16>> = refs
             .iter()
@@ -206,7 +205,12 @@ fn mixes_match_an_independent_reference_at_mixed_rates() {
             .sum();
         let own: f64 = refs[k].iter().map(|&v| f64::from(v).powi(2)).sum();
         let db = 10.0 * (missing / own).log10();
-        assert!(db.abs() < 0.5, "mix-for-{}: missing {db:.2} dB vs input {}", k + 1, k + 1);
+        assert!(
+            db.abs() < 0.5,
+            "mix-for-{}: missing {db:.2} dB vs input {}",
+            k + 1,
+            k + 1
+        );
     }
     let (corr, snr) = compare(&outs[3].samples, &ref_all);
     eprintln!("mix-all: correlation {corr:.6}, SNR {snr:.1} dB");
@@ -289,7 +293,10 @@ fn same_rate_inputs_are_the_exact_sum_and_overload_never_clips() {
                     .sum()
             })
             .collect();
-        assert!(plain.iter().any(|v| v.abs() > 40000), "test premise: overload");
+        assert!(
+            plain.iter().any(|v| v.abs() > 40000),
+            "test premise: overload"
+        );
         let peak = o.samples.iter().map(|v| i32::from(*v).abs()).max().unwrap();
         assert!(peak < 32767, "output {k} clips: peak {peak}");
         // Limited, the mix keeps its shape (a gain, not distortion).
@@ -297,8 +304,11 @@ fn same_rate_inputs_are_the_exact_sum_and_overload_never_clips() {
         let (corr, _) = compare(&o.samples[..32000], &r[..32000]);
         assert!(corr > 0.97, "output {k}: correlation while limiting {corr}");
         // Once the sum fits again and the gain has recovered, the output is exact again.
-        for i in 48000..64000 {
-            assert_eq!(i32::from(o.samples[i]), plain[i], "output {k} sample {i}");
-        }
+        let tail: Vec<i32> = o.samples[48000..].iter().map(|&v| i32::from(v)).collect();
+        assert_eq!(
+            tail,
+            plain[48000..],
+            "output {k}: not exact after the release"
+        );
     }
 }

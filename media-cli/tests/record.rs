@@ -56,8 +56,7 @@ fn split_and_mix_hold_both_directions_with_faded_edges() {
     assert_eq!(split.len(), 2 * n);
     assert_eq!(mix.len(), n);
     assert_eq!(heard.len(), 230 * 80);
-    let (left, right): (Vec<i16>, Vec<i16>) =
-        split.chunks(2).map(|c| (c[0], c[1])).unzip();
+    let (left, right): (Vec<i16>, Vec<i16>) = split.chunks(2).map(|c| (c[0], c[1])).unzip();
     // Between the fades: left is exactly what was sent, right exactly what was heard.
     assert_eq!(&left[40..16000], &sent[40..16000]);
     assert_eq!(&right[40..n - 40], &heard[40..n - 40]);
@@ -66,7 +65,10 @@ fn split_and_mix_hold_both_directions_with_faded_edges() {
     }
     // The fade-in starts near zero and rises: no click at the start.
     let peak = sent[..200].iter().map(|v| v.unsigned_abs()).max().unwrap();
-    assert!(peak > 1000, "test premise: the input is not silent at the start");
+    assert!(
+        peak > 1000,
+        "test premise: the input is not silent at the start"
+    );
     assert!(left[0].unsigned_abs() <= sent[0].unsigned_abs() / 20 + 1);
     for i in 0..40 {
         assert!(left[i].unsigned_abs() <= sent[i].unsigned_abs());

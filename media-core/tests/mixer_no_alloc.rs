@@ -97,31 +97,32 @@ fn mixer_tick_and_recorder_tap_do_not_allocate() {
     .unwrap();
     tap.start();
     let mut out = vec![0i16; 960];
-    let mut run = |m: &mut AudioMixer, ids: &[(ParticipantId, u32)], ticks: std::ops::Range<usize>| {
-        for t in ticks {
-            for (k, (id, r)) in ids.iter().enumerate() {
-                let n = (*r as usize) / 50;
-                let s = &speech[rates.iter().position(|x| x == r).unwrap()];
-                let at = (t * n + k * 97) % (s.len() - n);
-                m.push_pcm(*id, &s[at..at + n]).unwrap();
-            }
-            for (i, (id, bytes)) in codecs.iter().enumerate() {
-                if (t + i) % 7 != 3 {
-                    m.push_packet(*id, bytes).unwrap();
+    let mut run =
+        |m: &mut AudioMixer, ids: &[(ParticipantId, u32)], ticks: std::ops::Range<usize>| {
+            for t in ticks {
+                for (k, (id, r)) in ids.iter().enumerate() {
+                    let n = (*r as usize) / 50;
+                    let s = &speech[rates.iter().position(|x| x == r).unwrap()];
+                    let at = (t * n + k * 97) % (s.len() - n);
+                    m.push_pcm(*id, &s[at..at + n]).unwrap();
                 }
+                for (i, (id, bytes)) in codecs.iter().enumerate() {
+                    if (t + i) % 7 != 3 {
+                        m.push_packet(*id, bytes).unwrap();
+                    }
+                }
+                m.tick();
+                for (id, _) in ids {
+                    m.pull_pcm(*id, &mut out).unwrap();
+                }
+                for (id, _) in &codecs {
+                    assert!(!m.packet(*id).unwrap().is_empty());
+                }
+                let all = m.mix_all();
+                tap.push(all, &[]);
+                while m.poll_event().is_some() {}
             }
-            m.tick();
-            for (id, _) in ids {
-                m.pull_pcm(*id, &mut out).unwrap();
-            }
-            for (id, _) in &codecs {
-                assert!(!m.packet(*id).unwrap().is_empty());
-            }
-            let all = m.mix_all();
-            tap.push(all, &[]);
-            while m.poll_event().is_some() {}
-        }
-    };
+        };
     // Warm up (first calls of codecs and detectors).
     run(&mut m, &ids, 0..20);
     let n = allocations(|| run(&mut m, &ids, 20..80));
@@ -136,7 +137,10 @@ fn mixer_tick_and_recorder_tap_do_not_allocate() {
         m.tick();
         run(&mut m, &ids, 80..100)
     });
-    assert_eq!(n, 0, "{n} allocations in ticks applying join/leave/mute/volume");
+    assert_eq!(
+        n, 0,
+        "{n} allocations in ticks applying join/leave/mute/volume"
+    );
     assert!(m.output(newcomer).is_ok());
     assert_eq!(m.stats().participants, N);
 }

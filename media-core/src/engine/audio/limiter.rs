@@ -149,7 +149,8 @@ impl Limiter {
             let tot = &total[r.clone()];
             match own {
                 Some(own) => {
-                    for (((o, &t), &c), &k) in outs.iter_mut().zip(tot).zip(&own[r]).zip(&self.ramp) {
+                    for (((o, &t), &c), &k) in outs.iter_mut().zip(tot).zip(&own[r]).zip(&self.ramp)
+                    {
                         let x = t.wrapping_sub(i32::from(c)) as f32 * (g0 + dg * k);
                         *o = round_i16(x.clamp(-CEILING, CEILING));
                     }
@@ -211,7 +212,10 @@ mod tests {
                 }
             }
         }
-        assert!(engaged_frames > 50 && engaged_frames < 120, "{engaged_frames}");
+        assert!(
+            engaged_frames > 50 && engaged_frames < 120,
+            "{engaged_frames}"
+        );
         // The limiter never makes a step larger than the input's own largest step (a 200 Hz
         // tone at 3x full scale moves at most 7718 per sample at 16 kHz): no clicks.
         let input_step = 3.0 * 32767.0 * (2.0 * std::f32::consts::PI * 200.0 / 16000.0).sin();

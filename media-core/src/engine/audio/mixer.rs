@@ -77,6 +77,8 @@ pub enum MixerError {
     },
     /// A packet was pushed for a participant without a codec.
     NotCodec,
+    /// PCM was pushed for a participant with a codec (it takes packets).
+    CodecParticipant,
     /// The participant's codec could not be made.
     Codec(CodecError),
     /// A resampler could not be made.
@@ -94,6 +96,7 @@ impl fmt::Display for MixerError {
                 write!(f, "buffer of {got} samples, one tick is {expected}")
             }
             Self::NotCodec => write!(f, "the participant has no codec"),
+            Self::CodecParticipant => write!(f, "the participant takes packets, not PCM"),
             Self::Codec(e) => write!(f, "participant codec: {e}"),
             Self::Format(e) => write!(f, "participant resampler: {e}"),
         }
@@ -288,6 +291,8 @@ pub struct AudioMixer {
     active: Vec<usize>,
     commands: Vec<Command>,
     /// Participants that left at a tick, dropped at the next control call (not on the tick).
+    /// Boxes, so that moving one here on the tick copies a pointer, not the participant.
+    #[allow(clippy::vec_box)]
     retired: Vec<Box<Participant>>,
     total: Vec<i32>,
     all: Vec<i16>,

@@ -13,5 +13,6 @@ pub use mixer::{
     ParticipantConfig, ParticipantId,
 };
 pub use recorder::{
-    recorder, RecordMode, RecorderConfig, RecorderError, RecorderTap, RecorderWriter, RecordingReport,
+    recorder, RecordMode, RecorderConfig, RecorderError, RecorderTap, RecorderWriter,
+    RecordingReport,
 };

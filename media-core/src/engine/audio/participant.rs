@@ -5,9 +5,9 @@
 use super::limiter::Limiter;
 use super::mixer::{MixerError, ParticipantConfig, ParticipantId};
 use crate::codec::{AudioDecoder, AudioEncoder, CodecRegistry};
+use crate::frame::SampleRate;
 use crate::processing::audio::{VadConfig, VoiceActivityDetector};
 use crate::processing::format::Resampler;
-use crate::frame::SampleRate;
 
 /// Smoothing of the speech level used to rank speakers (per tick).
 const LEVEL_SMOOTHING: f32 = 0.3;
@@ -70,8 +70,12 @@ impl Participant {
                     c.params.ptime_ms, c.params.channels
                 )));
             }
-            let d = registry.decoder(&c.name, &c.params).map_err(MixerError::Codec)?;
-            let e = registry.encoder(&c.name, &c.params).map_err(MixerError::Codec)?;
+            let d = registry
+                .decoder(&c.name, &c.params)
+                .map_err(MixerError::Codec)?;
+            let e = registry
+                .encoder(&c.name, &c.params)
+                .map_err(MixerError::Codec)?;
             in_rate = c.params.sample_rate;
             out_rate = c.params.sample_rate;
             packet_in = vec![0u8; e.max_payload_bytes().max(1500)];
@@ -95,7 +99,9 @@ impl Participant {
             if from == to {
                 Ok(None)
             } else {
-                Resampler::new(from, to, 1).map(Some).map_err(MixerError::Format)
+                Resampler::new(from, to, 1)
+                    .map(Some)
+                    .map_err(MixerError::Format)
             }
         };
         let in_resampler = resampler(in_rate, rate)?;
@@ -151,6 +157,9 @@ impl Participant {
 
     /// Takes one tick of PCM at the participant's input rate.
     pub fn push_pcm(&mut self, pcm: &[i16]) -> Result<(), MixerError> {
+        if self.decoder.is_some() {
+            return Err(MixerError::CodecParticipant);
+        }
         let dst = if self.in_resampler.is_some() || self.decoder.is_some() {
             &mut self.input
         } else {

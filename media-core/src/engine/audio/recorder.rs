@@ -241,7 +241,7 @@ impl RecorderTap {
         }
         self.scratch.clear();
         let mut written = 0;
-        for i in 0..n {
+        for (i, &l) in local.iter().enumerate() {
             let gain = match self.state {
                 TapState::Off => break,
                 TapState::On => 1.0,
@@ -264,7 +264,6 @@ impl RecorderTap {
                     g
                 }
             };
-            let l = local[i];
             let r = remote.get(i).copied().unwrap_or(0);
             let scale = |x: i16| -> i16 {
                 if gain >= 1.0 {
@@ -346,8 +345,7 @@ impl RecorderWriter {
         path: &Path,
     ) -> Result<std::thread::JoinHandle<Result<RecordingReport, RecorderError>>, RecorderError>
     {
-        let file = std::fs::File::create(path)
-            .map_err(|e| RecorderError::Wav(WavError::Io(e)))?;
+        let file = std::fs::File::create(path).map_err(|e| RecorderError::Wav(WavError::Io(e)))?;
         Ok(std::thread::spawn(move || {
             self.run(std::io::BufWriter::new(file), Duration::from_millis(5))
         }))
@@ -396,7 +394,8 @@ mod tests {
         assert_eq!(wav.samples.len(), (23 + 20) * frame + 2 * 80);
         let s = &wav.samples;
         // The fades add at most amp / 80 per sample (a 5 ms ramp).
-        let max_step = (2.0 * std::f32::consts::PI * 1000.0 / 16000.0).sin() * amp + amp / 80.0 + 2.0;
+        let max_step =
+            (2.0 * std::f32::consts::PI * 1000.0 / 16000.0).sin() * amp + amp / 80.0 + 2.0;
         assert!(f32::from(s[0]).abs() < 0.02 * amp, "first sample {}", s[0]);
         assert!(f32::from(*s.last().unwrap()).abs() < 0.02 * amp);
         for w in s.windows(2) {
