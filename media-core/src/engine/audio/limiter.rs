@@ -33,7 +33,7 @@ pub struct Limiter {
     /// Release coefficient per block.
     release: f32,
     /// Peak magnitude of each block of the current frame.
-    peaks: Vec<u32>,
+    peaks: Vec<f32>,
     /// Gain at each block boundary (blocks + 1).
     env: Vec<f32>,
     /// `i / block` for i in 0..block: the interpolation ramp within a block.
@@ -57,7 +57,7 @@ impl Limiter {
             block,
             step: 1.0 / ATTACK_MS as f32,
             release: 1.0 - (-1.0 / RELEASE_MS as f32).exp(),
-            peaks: vec![0; blocks],
+            peaks: vec![0.0; blocks],
             env: vec![1.0; blocks + 1],
             ramp: (0..block).map(|i| i as f32 / block as f32).collect(),
         }
@@ -106,23 +106,25 @@ impl Limiter {
         let block = self.block;
         for (b, peak) in self.peaks.iter_mut().enumerate() {
             let r = b * block..((b + 1) * block).min(n);
-            *peak = match own {
-                Some(own) => total[r.clone()]
-                    .iter()
-                    .zip(&own[r])
-                    .map(|(&t, &c)| t.wrapping_sub(i32::from(c)).unsigned_abs())
-                    .max()
-                    .unwrap_or(0),
-                None => total[r].iter().map(|t| t.unsigned_abs()).max().unwrap_or(0),
-            };
-        }
-        let need = |p: u32| {
-            if p as f32 > CEILING {
-                CEILING / p as f32
-            } else {
-                1.0
+            // In f32 (SSE2 has packed f32 max, not i32): exact below 2^24, monotonic above.
+            let mut p = 0.0f32;
+            match own {
+                Some(own) => {
+                    for (&t, &c) in total[r.clone()].iter().zip(&own[r]) {
+                        let a = (t.wrapping_sub(i32::from(c)) as f32).abs();
+                        p = if a > p { a } else { p };
+                    }
+                }
+                None => {
+                    for &t in &total[r] {
+                        let a = (t as f32).abs();
+                        p = if a > p { a } else { p };
+                    }
+                }
             }
-        };
+            *peak = p;
+        }
+        let need = |p: f32| if p > CEILING { CEILING / p } else { 1.0 };
         // Backward: each boundary at most the need of both blocks it touches, ramped down
         // ahead of loud blocks.
         let mut next = 1.0f32;
