@@ -260,6 +260,8 @@ fn codec_participants_are_transcoded() {
         .unwrap();
     let mut enc = reg.encoder("pcmu", &pu).unwrap();
     let mut dec = reg.decoder("g722", &pg).unwrap();
+    let mut enc_b = reg.encoder("g722", &pg).unwrap();
+    let mut silence = vec![0u8; 1500];
     let speech = speech_like(2.0, 8000);
     let mut heard = Vec::new();
     let mut bytes = vec![0u8; 1500];
@@ -268,15 +270,40 @@ fn codec_participants_are_transcoded() {
             .encode(&speech[tick * 160..(tick + 1) * 160], &mut bytes)
             .unwrap();
         m.push_packet(a, &bytes[..n]).unwrap();
+        // b sends silence (encoded each tick, so its encoder and the mixer's decoder agree).
+        let k = enc_b.encode(&[0; 320], &mut silence).unwrap();
+        m.push_packet(b, &silence[..k]).unwrap();
         m.tick();
         let pkt = m.packet(b).unwrap().to_vec();
         assert_eq!(pkt.len(), 160, "G.722 20 ms");
         let mut pcm = vec![0i16; 320];
         let k = dec.decode(&pkt, &mut pcm).unwrap();
         heard.extend_from_slice(&pcm[..k]);
-        // b pushed nothing: concealed, so a hears (near) silence.
         assert!(m.packet(a).unwrap().len() == 160);
     }
+    // The other way: G.722 at the mixer's rate (no resampler) to PCMU; a's packets are
+    // missing now and concealed.
+    let mut dec_a = reg.decoder("pcmu", &pu).unwrap();
+    let speech16 = speech_like(2.0, 16000);
+    let mut heard_a = Vec::new();
+    for tick in 0..100 {
+        let n = enc_b
+            .encode(&speech16[tick * 320..(tick + 1) * 320], &mut bytes)
+            .unwrap();
+        m.push_packet(b, &bytes[..n]).unwrap();
+        m.tick();
+        let mut pcm = vec![0i16; 160];
+        let k = dec_a.decode(m.packet(a).unwrap(), &mut pcm).unwrap();
+
+        heard_a.extend_from_slice(&pcm[..k]);
+    }
+    let e_b: f64 = speech16.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / 32000.0;
+    let e_a: f64 = heard_a.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / 16000.0;
+    let db = 10.0 * (e_a / e_b).log10();
+    assert!(
+        db.abs() < 1.5,
+        "level through g722 -> mixer -> pcmu: {db} dB"
+    );
     assert_eq!(m.push_pcm(a, &[0; 160]), Err(MixerError::CodecParticipant));
     assert!(m.push_packet(a, &[0; 5000]).is_err());
     let e_in: f64 = speech.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / 2.0;

@@ -238,6 +238,8 @@ impl Participant {
             if r.process_i16(&self.input, &mut self.contrib).is_err() {
                 self.contrib.fill(0);
             }
+        } else if self.decoder.is_some() {
+            self.contrib.copy_from_slice(&self.input);
         } else if !fresh {
             self.contrib.fill(0);
         }
