@@ -13,7 +13,11 @@
 //! delivers a datagram into the receiving socket before `send_to` returns, so every datagram
 //! sent in a tick is read in that tick).
 //!
-//! What Bob plays out (decoded, FEC-recovered or concealed) is written with `--record`.
+//! What Bob plays out (decoded, FEC-recovered or concealed) is written with `--record`
+//! (`--record-mode heard`, the default). `--record-mode mix` records Bob's side of the call as
+//! one channel (what he sends plus what he hears) and `split` as two (left: sent, right:
+//! heard), through media-core's recorder: a lock-free ring drained by a writer thread, so the
+//! call loop never waits on the disk, with a 5 ms fade at the start and the end.
 
 use std::io::{IsTerminal, Read, Write};
 use std::net::{SocketAddr, UdpSocket};
@@ -22,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use media_core::codec::CodecRegistry;
 use media_core::events::{Category, CodecEvent, EventBus, EventKind, Subscriber};
+use media_core::engine::audio::{recorder, RecordMode, RecorderConfig};
 use media_core::integration::sdp::SrtpPolicy;
 use media_core::integration::session_core::{
     CallStats, ControllerConfig, MediaSessionController, RandomFill,
@@ -55,6 +60,8 @@ pub struct CallOptions {
     pub fast: bool,
     /// Where to write what Bob hears.
     pub record: Option<String>,
+    /// What to record: `heard` (what Bob plays out), `mix` or `split` (both directions).
+    pub record_mode: String,
     /// Print one JSON object.
     pub json: bool,
 }
@@ -306,7 +313,47 @@ pub fn call(opts: &CallOptions) -> Result<(), String> {
     let per_channel = frame / ch;
     // Play on for the jitter buffer's delay after the input ends.
     let ticks = (duration * 100.0).ceil() as u64 + 30;
-    let mut recorded: Vec<i16> = Vec::with_capacity(ticks as usize * per_channel);
+    let mode = match opts.record_mode.as_str() {
+        "heard" => None,
+        "mix" => Some(RecordMode::Mix),
+        "split" => Some(RecordMode::Split),
+        other => {
+            return Err(format!(
+                "--record-mode {other}: expected heard, mix or split"
+            ))
+        }
+    };
+    let mut recorded: Vec<i16> = Vec::new();
+    let mut tap = None;
+    let mut writer = None;
+    match (mode, &opts.record) {
+        (None, Some(_)) => recorded.reserve(ticks as usize * per_channel),
+        (Some(mode), Some(path)) => {
+            // On the virtual clock the loop outruns the disk writer by far: give the ring
+            // the whole call (up to its 60 s limit) so that nothing drops.
+            let ring_ms = if opts.fast {
+                (ticks * 10 + 1000).min(60_000) as u32
+            } else {
+                2000
+            };
+            let (mut t, w) = recorder(RecorderConfig {
+                sample_rate: rate,
+                mode,
+                ring_ms,
+                ..RecorderConfig::default()
+            })
+            .map_err(|e| e.to_string())?;
+            writer = Some(
+                w.spawn(Path::new(path))
+                    .map_err(|e| format!("{path}: {e}"))?,
+            );
+            t.start();
+            tap = Some(t);
+        }
+        _ => {}
+    }
+    let mut sent_mono = vec![0i16; per_channel];
+    let mut heard_mono = vec![0i16; per_channel];
     let mut capture = vec![0i16; frame];
     let mut playout = vec![0i16; frame];
     let mut buf = vec![0u8; 4096];
@@ -344,7 +391,21 @@ pub fn call(opts: &CallOptions) -> Result<(), String> {
         bob.ctl.push_capture_frame(now, &capture);
         alice.ctl.pull_playout_frame(now, &mut playout);
         let n = bob.ctl.pull_playout_frame(now, &mut playout);
-        recorded.extend(playout[..n].chunks(ch).map(|c| c[0]));
+        if let Some(t) = &mut tap {
+            if tick + 1 == ticks {
+                t.stop();
+            }
+            for (d, c) in sent_mono.iter_mut().zip(capture.chunks(ch)) {
+                *d = c[0];
+            }
+            heard_mono.fill(0);
+            for (d, c) in heard_mono.iter_mut().zip(playout[..n].chunks(ch)) {
+                *d = c[0];
+            }
+            t.push(&sent_mono, &heard_mono);
+        } else if opts.record.is_some() {
+            recorded.extend(playout[..n].chunks(ch).map(|c| c[0]));
+        }
         for side in [&mut alice, &mut bob] {
             side.send(now, &mut buf)?;
         }
@@ -373,7 +434,13 @@ pub fn call(opts: &CallOptions) -> Result<(), String> {
     let _ = bob.ctl.stop(now);
     let _ = alice.send(now, &mut buf);
     let _ = bob.send(now, &mut buf);
-    if let Some(path) = &opts.record {
+    let record_dropped = tap.as_ref().map(|t| t.dropped_frames());
+    drop(tap);
+    if let Some(w) = writer {
+        w.join()
+            .map_err(|_| "recorder thread panicked".to_string())?
+            .map_err(|e| e.to_string())?;
+    } else if let Some(path) = &opts.record {
         write_wav(
             Path::new(path),
             &WavAudio {
@@ -422,6 +489,8 @@ pub fn call(opts: &CallOptions) -> Result<(), String> {
                 },
                 "srtp_failures": b.counters.srtp_failures,
                 "record": opts.record,
+                "record_mode": opts.record_mode,
+                "record_dropped_frames": record_dropped,
             })
         );
     } else {

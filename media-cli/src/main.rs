@@ -3,6 +3,7 @@
 mod analyze;
 mod call;
 mod coding;
+mod conference;
 mod containers;
 mod input;
 mod process;
@@ -179,6 +180,10 @@ enum Command {
         /// Write what the receiver plays out (decoded and concealed) to this WAV.
         #[arg(long)]
         record: Option<String>,
+        /// What --record holds: `heard` (what the receiver plays out), `mix` (the receiver's
+        /// side, sent + heard, mono) or `split` (stereo: left sent, right heard).
+        #[arg(long, default_value = "heard", requires = "record")]
+        record_mode: String,
         /// Print one JSON object with the figures.
         #[arg(long)]
         json: bool,
@@ -215,6 +220,23 @@ enum Command {
         input: String,
         /// Output WAV.
         output: PathBuf,
+    },
+    /// Mix WAV files through the conference mixer as if each were a participant: writes
+    /// DIR/mix-for-K.wav (everyone but input K, K from 1) and DIR/mix-all.wav at the mix rate.
+    Conference {
+        /// Output directory (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out_dir: PathBuf,
+        /// Mix rate in Hz: 8000, 16000, 32000 or 48000 (default: the highest input rate,
+        /// rounded up to one of those).
+        #[arg(long)]
+        rate: Option<u32>,
+        /// Print a JSON report on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Input WAVs (any of 8, 16, 32, 44.1, 48 kHz) or `builtin:speech`; at least two.
+        #[arg(required = true, num_args = 2..)]
+        inputs: Vec<String>,
     },
     /// Encode, drop packets, decode with concealment: what a listener would hear.
     Transcode {
@@ -329,6 +351,7 @@ fn main() -> ExitCode {
             fast,
             realtime: _,
             record,
+            record_mode,
             json,
         } => call::call(&call::CallOptions {
             codec,
@@ -341,8 +364,15 @@ fn main() -> ExitCode {
             seed,
             fast,
             record,
+            record_mode,
             json,
         }),
+        Command::Conference {
+            out_dir,
+            rate,
+            json,
+            inputs,
+        } => conference::conference(&out_dir, &inputs, rate, json),
         Command::Analyze { dtmf, json, input } => analyze::analyze(&input, dtmf, json),
         Command::Mos {
             delay,

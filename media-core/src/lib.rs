@@ -30,6 +30,11 @@
 //! [`events::EventBus`] fans events out to subscribers by category and priority, never
 //! dropping a high-priority one and counting what it drops or coalesces.
 //!
+//! Conferences run through [`engine::audio::AudioMixer`] (N-1 mixes in O(N), per-participant
+//! resampling and codecs, limiter, active speaker; topology changes applied at the tick), and
+//! calls or conferences are recorded with [`engine::audio::recorder`] (a lock-free ring to a
+//! writer thread, never blocking the media path).
+//!
 //! ## Cargo features
 //!
 //! - `opus`: Opus through libopus (`codec::audio::opus`) and Ogg Opus files (`container`).
@@ -40,6 +45,7 @@
 
 pub mod codec;
 pub mod container;
+pub mod engine;
 pub mod error;
 pub mod events;
 pub mod frame;
