@@ -25,8 +25,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use media_core::codec::CodecRegistry;
-use media_core::events::{Category, CodecEvent, EventBus, EventKind, Subscriber};
 use media_core::engine::audio::{recorder, RecordMode, RecorderConfig};
+use media_core::events::{Category, CodecEvent, EventBus, EventKind, Subscriber};
 use media_core::integration::sdp::SrtpPolicy;
 use media_core::integration::session_core::{
     CallStats, ControllerConfig, MediaSessionController, RandomFill,
