@@ -92,6 +92,13 @@ fn report(ctl: &MediaSessionController, what: &str, json: bool, extra: serde_jso
             "packets_concealed": s.packets_concealed,
             "fec_recovered": s.fec_recovered,
             "late": s.late,
+            "discarded": s.discarded,
+            "expanded": s.counters.expanded,
+            "accelerated": s.counters.accelerated,
+            "preemptive_expanded": s.counters.preemptive_expanded,
+            "underflow": s.counters.concealed_underflow,
+            "silence_frames": s.counters.silence,
+            "jb_target_ms": (s.jitter_buffer_target_ms * 10.0).round() / 10.0,
             "jitter_ms": (s.jitter_ms * 100.0).round() / 100.0,
             "srtp_failures": s.counters.srtp_failures,
         });

@@ -13,10 +13,12 @@ pub mod plc;
 mod ratio;
 pub mod speech_level;
 pub mod stage;
+pub mod time_stretch;
 pub mod vad;
 
 pub use agc::{AgcConfig, GainController};
 pub use level::active_speech_level;
 pub use ns::{NoiseSuppressor, NsConfig};
 pub use stage::{check_frame, sanitize, AudioStage, ProcessError, StageMetrics};
+pub use time_stretch::{StretchError, StretchMode, StretchOutcome, TimeStretcher};
 pub use vad::{VadConfig, VoiceActivityDetector};
