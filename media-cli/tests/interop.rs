@@ -637,6 +637,7 @@ fn lossy_relay(socket: UdpSocket, to: Vec<u16>, until: Instant) -> std::thread::
 fn lossy_compare(
     name: &str,
     rate: u32,
+    out_rate: u32,
     enc_pay: &str,
     caps: &str,
     depay_dec: &str,
@@ -654,9 +655,9 @@ fn lossy_compare(
         &format!(
             "udpsrc port={theirs} caps=application/x-rtp,media=audio,{caps} ! \
              rtpjitterbuffer do-lost=true ! {depay_dec} ! \
-             audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate={rate},channels=1"
+             audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate={out_rate},channels=1"
         ),
-        rate,
+        out_rate,
         &gst_out,
     ));
     let handle = lossy_relay(
@@ -690,18 +691,23 @@ fn lossy_compare(
 }
 
 /// The same lossy Opus stream (GStreamer opusenc with in-band FEC, ~10% dropped) to `mediacore
-/// receive` and to GStreamer's `opusdec plc=true use-inband-fec=true`: ours scores higher.
-/// Measured: ours 3.88-3.91 against GStreamer 3.74-3.76 on the same span (32 of 42 losses
-/// recovered by FEC on both sides). Before the playout time-stretched, ours was 3.45-3.66:
-/// frames inserted or dropped at losses shifted the speech.
+/// receive` and to GStreamer's `opusdec plc=true use-inband-fec=true`, both recorded at 48 kHz
+/// and brought to 16 kHz by the same sox: ours scores at least as well.
+///
+/// Both decode with libopus (FEC from the next packet, else libopus's PLC), so what remains
+/// between them is the playout: measured ours 3.89, GStreamer 3.89 (42 dropped, 32 recovered
+/// by FEC); without loss both 4.10. Before the playout time-stretched, ours scored 3.45-3.66
+/// (frames inserted or dropped at losses shifted the speech). GStreamer's own `audioresample`
+/// to 16 kHz costs it 0.04 against sox, which is why both go through sox here.
 #[test]
-fn lossy_opus_ours_beats_gstreamer() {
+fn lossy_opus_ours_matches_gstreamer() {
     if !externals() {
         return;
     }
     let (ours, theirs, _) = lossy_compare(
         "opus",
         16000,
+        48000,
         "audio/x-raw,rate=48000,channels=1 ! \
          opusenc frame-size=20 inband-fec=true packet-loss-percentage=10 ! rtpopuspay pt=111",
         "clock-rate=48000,encoding-name=OPUS,payload=111",
@@ -709,7 +715,7 @@ fn lossy_opus_ours_beats_gstreamer() {
         "111",
         "a=rtpmap:111 opus/48000/2\r\n",
     );
-    assert!(ours > theirs, "ours {ours} vs GStreamer {theirs}");
+    assert!(ours >= theirs - 0.03, "ours {ours} vs GStreamer {theirs}");
 }
 
 /// The same lossy PCMU stream (~10% dropped) to `mediacore receive` (G.711 Appendix I
@@ -723,6 +729,7 @@ fn lossy_pcmu_ours_beats_gstreamer() {
     let (ours, theirs, _) = lossy_compare(
         "pcmu",
         8000,
+        8000,
         "audio/x-raw,rate=8000,channels=1 ! mulawenc ! \
          rtppcmupay min-ptime=20000000 max-ptime=20000000",
         "clock-rate=8000,encoding-name=PCMU,payload=0",
@@ -731,4 +738,93 @@ fn lossy_pcmu_ours_beats_gstreamer() {
         "a=rtpmap:0 PCMU/8000\r\n",
     );
     assert!(ours >= theirs + 0.3, "ours {ours} vs GStreamer {theirs}");
+}
+
+/// ffmpeg sends G.722 (static PT 9) and Opus (libopus, dynamic PT 111) to `mediacore receive`
+/// with `-re` pacing: the recordings have the right length and a sane wideband PESQ.
+#[test]
+fn ffmpeg_sends_g722_and_opus_to_receive() {
+    if !externals() {
+        return;
+    }
+    for (name, codec, media, map) in [
+        (
+            "g722",
+            &["-ar", "16000", "-c:a", "g722", "-packetsize", "172"][..],
+            "9",
+            "a=rtpmap:9 G722/8000\r\n",
+        ),
+        (
+            "opus",
+            &[
+                "-ar",
+                "48000",
+                "-c:a",
+                "libopus",
+                "-b:a",
+                "32k",
+                "-frame_duration",
+                "20",
+                "-payload_type",
+                "111",
+            ][..],
+            "111",
+            "a=rtpmap:111 opus/48000/2\r\n",
+        ),
+    ] {
+        let port = free_port();
+        let src = speech(16000);
+        let mut tx = Command::new("ffmpeg");
+        // Small WAV demuxer packets (1024 bytes, its least: 32 ms) keep `-re`'s bursts short.
+        tx.args([
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-max_size",
+            "1024",
+            "-re",
+            "-i",
+        ])
+        .arg(&src)
+        .args(["-ac", "1"])
+        .args(codec)
+        .args(["-f", "rtp"])
+        .arg(format!("rtp://127.0.0.1:{port}"));
+        let s = receive_from(
+            &sdp(port, "RTP/AVP", media, map),
+            &src,
+            9.0,
+            &mut tx,
+            &format!("ffmpeg-{name}"),
+        );
+        assert!(s >= 3.0, "{name}: PESQ {s}");
+    }
+}
+
+/// `mediacore send` G.722 and Opus to ffmpeg (reading the same SDP): the recordings have the
+/// right length and a sane wideband PESQ.
+#[test]
+fn send_g722_and_opus_to_ffmpeg() {
+    if !externals() {
+        return;
+    }
+    for (name, media, map) in [
+        ("g722", "9", "a=rtpmap:9 G722/8000\r\n"),
+        ("opus", "111", "a=rtpmap:111 opus/48000/2\r\n"),
+    ] {
+        let port = free_port();
+        let src = speech(16000);
+        let out = tmp(&format!("ffmpeg-recv-{name}.wav"));
+        let remote = sdp(port, "RTP/AVP", media, map);
+        let recv_sdp = tmp(&format!("ffmpeg-recv-{name}.sdp"));
+        std::fs::write(&recv_sdp, &remote).expect("write sdp");
+        let mut rx = Command::new("timeout");
+        rx.args(["20", "ffmpeg", "-nostdin", "-loglevel", "error", "-y"])
+            .args(["-protocol_whitelist", "file,udp,rtp", "-i"])
+            .arg(&recv_sdp)
+            .args(["-t", "8.5", "-ar", "16000", "-ac", "1", "-c:a", "pcm_s16le"])
+            .arg(&out);
+        let s = send_to(&remote, &src, &mut rx, &out, &format!("send-ffmpeg-{name}"));
+        assert!(s >= 3.0, "{name}: PESQ {s}");
+    }
 }
