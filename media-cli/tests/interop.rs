@@ -634,16 +634,35 @@ fn lossy_relay(socket: UdpSocket, to: Vec<u16>, until: Instant) -> std::thread::
 /// dropped for both), to `mediacore receive` and to a GStreamer receiver (`depay_dec`, after
 /// `rtpjitterbuffer do-lost=true` so that it sees the losses); returns (ours, GStreamer, dropped)
 /// PESQ on the same span.
-fn lossy_compare(
-    name: &str,
+/// A stream for [`lossy_compare`].
+struct LossyCase<'a> {
+    name: &'a str,
+    /// The speech's rate (and PESQ's: 8000 NB, 16000 WB).
     rate: u32,
+    /// The rate GStreamer's receiver records at.
     out_rate: u32,
-    enc_pay: &str,
-    caps: &str,
-    depay_dec: &str,
-    media: &str,
-    map: &str,
-) -> (f64, f64, u32) {
+    /// GStreamer encoder and payloader.
+    enc_pay: &'a str,
+    /// RTP caps for GStreamer's receiver.
+    caps: &'a str,
+    /// GStreamer depayloader and decoder.
+    depay_dec: &'a str,
+    /// SDP m= format and attributes for ours.
+    media: &'a str,
+    map: &'a str,
+}
+
+fn lossy_compare(c: &LossyCase) -> (f64, f64, u32) {
+    let LossyCase {
+        name,
+        rate,
+        out_rate,
+        enc_pay,
+        caps,
+        depay_dec,
+        media,
+        map,
+    } = *c;
     let relay = UdpSocket::bind("127.0.0.1:0").expect("bind relay");
     let relay_port = relay.local_addr().expect("addr").port();
     let ours = free_port();
@@ -704,17 +723,17 @@ fn lossy_opus_ours_matches_gstreamer() {
     if !externals() {
         return;
     }
-    let (ours, theirs, _) = lossy_compare(
-        "opus",
-        16000,
-        48000,
-        "audio/x-raw,rate=48000,channels=1 ! \
+    let (ours, theirs, _) = lossy_compare(&LossyCase {
+        name: "opus",
+        rate: 16000,
+        out_rate: 48000,
+        enc_pay: "audio/x-raw,rate=48000,channels=1 ! \
          opusenc frame-size=20 inband-fec=true packet-loss-percentage=10 ! rtpopuspay pt=111",
-        "clock-rate=48000,encoding-name=OPUS,payload=111",
-        "rtpopusdepay ! opusdec plc=true use-inband-fec=true",
-        "111",
-        "a=rtpmap:111 opus/48000/2\r\n",
-    );
+        caps: "clock-rate=48000,encoding-name=OPUS,payload=111",
+        depay_dec: "rtpopusdepay ! opusdec plc=true use-inband-fec=true",
+        media: "111",
+        map: "a=rtpmap:111 opus/48000/2\r\n",
+    });
     assert!(ours >= theirs - 0.03, "ours {ours} vs GStreamer {theirs}");
 }
 
@@ -726,17 +745,17 @@ fn lossy_pcmu_ours_beats_gstreamer() {
     if !externals() {
         return;
     }
-    let (ours, theirs, _) = lossy_compare(
-        "pcmu",
-        8000,
-        8000,
-        "audio/x-raw,rate=8000,channels=1 ! mulawenc ! \
+    let (ours, theirs, _) = lossy_compare(&LossyCase {
+        name: "pcmu",
+        rate: 8000,
+        out_rate: 8000,
+        enc_pay: "audio/x-raw,rate=8000,channels=1 ! mulawenc ! \
          rtppcmupay min-ptime=20000000 max-ptime=20000000",
-        "clock-rate=8000,encoding-name=PCMU,payload=0",
-        "rtppcmudepay ! mulawdec",
-        "0",
-        "a=rtpmap:0 PCMU/8000\r\n",
-    );
+        caps: "clock-rate=8000,encoding-name=PCMU,payload=0",
+        depay_dec: "rtppcmudepay ! mulawdec",
+        media: "0",
+        map: "a=rtpmap:0 PCMU/8000\r\n",
+    });
     assert!(ours >= theirs + 0.3, "ours {ours} vs GStreamer {theirs}");
 }
 

@@ -9,9 +9,9 @@
 //!   the buffer's current delay at the poll ([`JitterBuffer::current_delay`]) plus the audio
 //!   still queued before it. That sample is noisy (the poll instant carries the scheduler's
 //!   wake-up jitter, and the base transit moves as its window slides), so it is smoothed by an
-//!   exponential filter (time constant 16 packets); the filter restarts at every talkspurt,
-//!   where the buffer re-anchors the delay itself, and is moved by what each stretch changed,
-//!   as NetEq's buffer-level filter is.
+//!   exponential filter (time constant 16 packets). The filter restarts from the target at
+//!   every talkspurt, where the buffer re-anchors the delay on it, and is moved by what each
+//!   stretch changed, as NetEq's buffer-level filter is.
 //! - **Decision**: accelerate when the smoothed level is above the target by more than
 //!   [`ACCELERATE_MARGIN_US`], expand when it is below the target by more than
 //!   [`EXPAND_MARGIN_US`]. Inside that band nothing happens, so noise does not cause
@@ -90,10 +90,13 @@ impl PlayoutControl {
             .saturating_add(self.samples_to_us(queued));
         let target = i64::try_from(jitter.target_delay().as_micros()).unwrap_or(i64::MAX / 2);
         let spurts = jitter.talkspurts();
-        let filtered = match self.level_us {
-            Some(f) if spurts == self.talkspurts => f + ((level - f) >> FILTER_SHIFT),
-            _ => level,
+        // At a talkspurt the buffer has just anchored the delay at the target, whatever this
+        // first sample says (a late wake-up of the playout thread reads as delay).
+        let f = match self.level_us {
+            Some(f) if spurts == self.talkspurts => f,
+            _ => target,
         };
+        let filtered = f + ((level - f) >> FILTER_SHIFT);
         self.talkspurts = spurts;
         self.level_us = Some(filtered);
         let mode = if filtered > target.saturating_add(ACCELERATE_MARGIN_US) {
