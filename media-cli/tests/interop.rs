@@ -847,3 +847,109 @@ fn send_g722_and_opus_to_ffmpeg() {
         assert!(s >= 3.0, "{name}: PESQ {s}");
     }
 }
+
+fn unbase64(s: &str) -> Vec<u8> {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in s.bytes().take_while(|&c| c != b'=') {
+        let v = A.iter().position(|&a| a == c).expect("base64") as u32;
+        bits = (bits << 6) | v;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    out
+}
+
+/// `mediacore send` over SRTP to GStreamer's srtpdec (libsrtp): `send --answer` writes our SDP
+/// answer (our `a=crypto` key and `a=ssrc`, which srtpdec needs in its caps) and waits
+/// `--delay` before sending, while the test starts GStreamer keyed from that answer.
+#[test]
+fn send_srtp_pcmu_to_gstreamer() {
+    if !externals() {
+        return;
+    }
+    let port = free_port();
+    let src = speech(8000);
+    let out = tmp("gst-recv-srtp-pcmu.wav");
+    let theirs: Vec<u8> = (0..30u8)
+        .map(|i| i.wrapping_mul(11).wrapping_add(3))
+        .collect();
+    let remote = sdp(
+        port,
+        "RTP/SAVP",
+        "0",
+        &format!(
+            "a=rtpmap:0 PCMU/8000\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{}\r\n",
+            base64(&theirs)
+        ),
+    );
+    let sdp_path = tmp("send-srtp-remote.sdp");
+    std::fs::write(&sdp_path, &remote).expect("write sdp");
+    let answer = tmp("send-srtp-answer.sdp");
+    let tx = spawn(
+        Command::new(MEDIACORE)
+            .arg("send")
+            .arg("--sdp")
+            .arg(&sdp_path)
+            .arg("--input")
+            .arg(&src)
+            .arg("--answer")
+            .arg(&answer)
+            .args(["--delay", "2", "--duration", "8", "--json"]),
+    );
+    let start = Instant::now();
+    let text = loop {
+        let t = std::fs::read_to_string(&answer).unwrap_or_default();
+        if t.contains("a=ssrc:") {
+            break t;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no answer written"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let field = |prefix: &str| -> String {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("{prefix} in {text}"))
+            .to_string()
+    };
+    let ssrc: u32 = field("a=ssrc:")
+        .split_whitespace()
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("ssrc");
+    let inline = field("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:");
+    let key: String = unbase64(inline.split('|').next().unwrap_or(""))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(key.len(), 60, "{text}");
+    let rx = spawn(&mut gst_for(
+        11,
+        &format!(
+            "udpsrc port={port} caps=\"application/x-srtp,media=(string)audio,\
+             clock-rate=(int)8000,encoding-name=(string)PCMU,payload=(int)0,ssrc=(uint){ssrc},\
+             srtp-key=(buffer){key},srtp-cipher=(string)aes-128-icm,srtp-auth=(string)hmac-sha1-80,\
+             srtcp-cipher=(string)aes-128-icm,srtcp-auth=(string)hmac-sha1-80\" ! srtpdec ! \
+             rtpjitterbuffer ! rtppcmudepay ! mulawdec"
+        ),
+        8000,
+        &out,
+    ));
+    let report = tx.wait(Duration::from_secs(30), "mediacore send");
+    rx.wait(Duration::from_secs(30), "gst srtpdec");
+    let (score, len) = pesq(&src, &out);
+    println!(
+        "send-gst-srtp-pcmu: PESQ {score:.3}, {len:.2} s recorded; {}",
+        report.trim()
+    );
+    assert!(len >= 7.9, "recorded {len} s");
+    assert!(score >= PCMU_FLOOR, "PESQ {score}");
+}

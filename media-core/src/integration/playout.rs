@@ -15,7 +15,10 @@
 //! - **Decision**: accelerate when the smoothed level is above the target by more than
 //!   [`ACCELERATE_MARGIN_US`], expand when it is below the target by more than
 //!   [`EXPAND_MARGIN_US`]. Inside that band nothing happens, so noise does not cause
-//!   adjustments. The stretcher itself declines blocks where a splice would be heard (the
+//!   adjustments. Just outside it only quiet blocks (pauses) are stretched, where a change of
+//!   timing costs nothing; beyond [`URGENT_HIGH_US`] above, or a quarter of the target below
+//!   (NetEq's low limit), voiced speech is stretched as well, by whole pitch periods where the
+//!   correlation shows the splice will not be heard. The stretcher declines other blocks (the
 //!   next packet is tried).
 //!
 //! Nothing allocates after construction.
@@ -24,10 +27,16 @@ use rtp_core::jitter::JitterBuffer;
 
 use crate::processing::audio::time_stretch::{StretchMode, TimeStretcher};
 
-/// Accelerate when the smoothed level exceeds the target by more than this, µs.
+/// Accelerate in pauses when the smoothed level exceeds the target by more than this, µs.
 pub(crate) const ACCELERATE_MARGIN_US: i64 = 30_000;
-/// Expand when the smoothed level is below the target by more than this, µs.
+/// Expand in pauses when the smoothed level is below the target by more than this, µs.
 pub(crate) const EXPAND_MARGIN_US: i64 = 5_000;
+/// Beyond these the correction is urgent: voiced speech is stretched too, µs (above the
+/// target; below it, a quarter of the target as NetEq's low limit, at least this).
+pub(crate) const URGENT_HIGH_US: i64 = 60_000;
+const URGENT_LOW_US: i64 = 10_000;
+/// RMS (16-bit scale) below which a block counts as a pause.
+const QUIET_RMS: f32 = 100.0;
 /// Weight of a new level sample in the smoothed level (1/16).
 const FILTER_SHIFT: i64 = 4;
 
@@ -59,7 +68,10 @@ impl PlayoutControl {
     pub(crate) fn new(rate: u32, channels: u16, max_block: usize) -> Self {
         let ch = usize::from(channels.max(1));
         let ms = (max_block / ch * 1000 / rate.max(1) as usize).max(1) as u32;
-        let stretcher = TimeStretcher::new(rate, channels, ms);
+        let mut stretcher = TimeStretcher::new(rate, channels, ms);
+        // "Quiet" here means a pause (-50 dBFS): a speech judge such as PESQ realigns timing
+        // at pauses, while a change of timing inside an utterance costs it.
+        stretcher.set_quiet_rms(QUIET_RMS);
         let out = vec![0; max_block + stretcher.max_period()];
         Self {
             stretcher,
@@ -99,13 +111,15 @@ impl PlayoutControl {
         let filtered = f + ((level - f) >> FILTER_SHIFT);
         self.talkspurts = spurts;
         self.level_us = Some(filtered);
-        let mode = if filtered > target.saturating_add(ACCELERATE_MARGIN_US) {
-            StretchMode::Accelerate
-        } else if filtered < target.saturating_sub(EXPAND_MARGIN_US) {
-            StretchMode::Expand
+        let excess = filtered - target;
+        let (mode, urgent) = if excess > ACCELERATE_MARGIN_US {
+            (StretchMode::Accelerate, excess > URGENT_HIGH_US)
+        } else if excess < -EXPAND_MARGIN_US {
+            (StretchMode::Expand, -excess > URGENT_LOW_US.max(target / 4))
         } else {
             return Stretched::No;
         };
+        self.stretcher.set_voiced(urgent);
         if room < block.len() + self.stretcher.max_period() {
             return Stretched::No;
         }

@@ -17,6 +17,7 @@
 //!   one period looks like the next) or when the block is quiet (RMS below
 //!   [`TimeStretcher::quiet_rms`]: pauses and low-energy segments, where any splice is
 //!   inaudible). Otherwise the block passes unchanged and the caller tries again on the next.
+//!   With [`TimeStretcher::set_voiced`]`(false)` only quiet blocks are stretched.
 //! - **Accelerate** (shorter by `T`): `x[0..T]` fading out is overlap-added with `x[T..2T]`
 //!   fading in, followed by `x[2T..]`.
 //! - **Expand** (longer by `T`): `x[0..T]`, then `x[T..2T]` fading out overlap-added with
@@ -103,6 +104,7 @@ pub struct TimeStretcher {
     coarse: Vec<f32>,
     min_correlation: f32,
     quiet_rms: f32,
+    voiced: bool,
 }
 
 /// Normalised cross-correlation of `x[..w]` with `x[lag..lag + w]`.
@@ -140,6 +142,7 @@ impl TimeStretcher {
             coarse: vec![0.0; max_frames / decim + 1],
             min_correlation: 0.9,
             quiet_rms: 300.0,
+            voiced: true,
         }
     }
 
@@ -166,6 +169,17 @@ impl TimeStretcher {
     /// Sets [`Self::quiet_rms`].
     pub fn set_quiet_rms(&mut self, rms: f32) {
         self.quiet_rms = if rms.is_finite() { rms.max(0.0) } else { 300.0 };
+    }
+
+    /// Whether blocks above [`Self::quiet_rms`] may be stretched at all (`true`). A caller
+    /// with time to spare clears it, so that only pauses and low-energy segments are touched.
+    pub fn voiced(&self) -> bool {
+        self.voiced
+    }
+
+    /// Sets [`Self::voiced`].
+    pub fn set_voiced(&mut self, allow: bool) {
+        self.voiced = allow;
     }
 
     /// The longest period one call adds, interleaved samples: `out` must hold the input plus
@@ -208,7 +222,8 @@ impl TimeStretcher {
         let Some((lag, corr, rms)) = self.search(input, frames, top) else {
             return Ok(copy(out, 0.0));
         };
-        if corr < self.min_correlation && rms >= self.quiet_rms {
+        let quiet = rms < self.quiet_rms;
+        if !quiet && (!self.voiced || corr < self.min_correlation) {
             return Ok(copy(out, corr));
         }
         let t = lag;
@@ -384,6 +399,13 @@ mod tests {
         let quiet: Vec<i16> = noise.iter().map(|&s| s / 200).collect();
         let r = ts.process(StretchMode::Expand, &quiet, &mut out).unwrap();
         assert!(r.period > 0 && r.written == 320 + r.period, "{r:?}");
+        // Quiet-only: voiced audio is left alone, quiet audio still stretched.
+        ts.set_voiced(false);
+        let v = voiced(16000, 150.0, 320);
+        let r = ts.process(StretchMode::Expand, &v, &mut out).unwrap();
+        assert_eq!(r.period, 0, "{r:?}");
+        let r = ts.process(StretchMode::Expand, &quiet, &mut out).unwrap();
+        assert!(r.period > 0, "{r:?}");
     }
 
     #[test]
