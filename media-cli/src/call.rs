@@ -21,11 +21,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use media_core::codec::CodecRegistry;
+use media_core::events::{Category, CodecEvent, EventBus, EventKind, Subscriber};
 use media_core::integration::sdp::SrtpPolicy;
 use media_core::integration::session_core::{
     CallStats, ControllerConfig, MediaSessionController, RandomFill,
 };
 use media_core::processing::format::resampler::resample_all;
+use media_core::quality::metrics::QualityChange;
+use media_core::session::{SessionEventKind, SessionId};
 use media_core::wav::{write_wav, WavAudio};
 use rtp_core::netem::{GilbertElliott, JitterDist, LossModel, Netem, NetemConfig, WireSize};
 
@@ -92,6 +95,15 @@ struct Side {
     net: Netem<Datagram>,
     /// RTCP through its own (RTCP timing is randomised, so it must not shift RTP's draws).
     rtcp_net: Netem<Datagram>,
+    /// Our session id on the bus.
+    id: SessionId,
+    /// The controller's events go onto this bus (as an application's would)...
+    bus: EventBus,
+    /// ...and this subscriber takes the quality and codec ones off it.
+    sub: Subscriber,
+    /// Quality events seen (degraded / recovered from the monitor, alerts, encoder
+    /// adaptations), with their bus priority.
+    quality_events: Vec<String>,
 }
 
 fn side(addr_sock: UdpSocket, opts: &CallOptions, name: &str, seed: u64) -> Result<Side, String> {
@@ -104,6 +116,8 @@ fn side(addr_sock: UdpSocket, opts: &CallOptions, name: &str, seed: u64) -> Resu
         SrtpPolicy::Disabled
     };
     cfg.cname = format!("{name}@127.0.0.1");
+    cfg.id = if name == "alice" { 1 } else { 2 };
+    let id = SessionId(cfg.id);
     let ctl = MediaSessionController::new(CodecRegistry::with_builtin(), cfg, os_random()?)
         .map_err(|e| e.to_string())?;
     let loss = opts.loss / 100.0;
@@ -130,11 +144,16 @@ fn side(addr_sock: UdpSocket, opts: &CallOptions, name: &str, seed: u64) -> Resu
     let net = netem(seed)?;
     let rtcp_net = netem(seed ^ 0x5254_4350)?;
     addr_sock.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let bus = EventBus::default();
     Ok(Side {
         ctl,
         socket: addr_sock,
         net,
         rtcp_net,
+        id,
+        sub: bus.subscribe([Category::Quality, Category::Codec]),
+        bus,
+        quality_events: Vec::new(),
     })
 }
 
@@ -175,17 +194,47 @@ impl Side {
         }
     }
 
-    fn timers(&mut self, now: Instant) {
+    fn timers(&mut self, now: Instant, t0: Instant) {
         if self.ctl.poll_timeout().is_some_and(|t| t <= now) {
             self.ctl.handle_timeout(now);
         }
-        while self.ctl.poll_event().is_some() {}
+        while let Some(e) = self.ctl.poll_event() {
+            if let Some(ev) = e.to_bus_event(self.id, now) {
+                // High events are refused only when a subscriber stops polling; we poll below.
+                let _ = self.bus.publish(ev);
+            }
+        }
+        while let Some(ev) = self.sub.poll() {
+            let t = ev.at().saturating_duration_since(t0).as_secs_f64();
+            let what = match ev.kind() {
+                EventKind::QualityChange(QualityChange::Degraded { mos, .. }) => {
+                    format!("quality degraded (MOS {mos:.2})")
+                }
+                EventKind::QualityChange(QualityChange::Recovered { mos, .. }) => {
+                    format!("quality recovered (MOS {mos:.2})")
+                }
+                EventKind::Codec(CodecEvent::FecChanged { enabled }) => {
+                    format!("FEC {}", if *enabled { "on" } else { "off" })
+                }
+                EventKind::Codec(CodecEvent::BitrateChanged { to, .. }) => {
+                    format!("bitrate {to}")
+                }
+                EventKind::Session(SessionEventKind::QualityAlert(a)) => {
+                    format!("quality alert (MOS {:.2} < {:.2})", a.value, a.threshold)
+                }
+                _ => continue,
+            };
+            if self.quality_events.len() < 1000 {
+                self.quality_events
+                    .push(format!("{t:.1} s [{}] {what}", ev.priority()));
+            }
+        }
     }
 }
 
 fn status_line(s: &CallStats, t: f64) -> String {
     format!(
-        "{t:6.1} s  {}  rx {:6}  lost {:4}  concealed {:4}  fec {:3}  jitter {:5.1} ms  buffer {:5.1} ms  MOS {:.2}",
+        "{t:6.1} s  {}  rx {:6}  lost {:4}  concealed {:4}  fec {:3}  jitter {:5.1} ms  buffer {:5.1} ms  level {:6.1} dBov  R {:4.1}  MOS {:.2}{}",
         s.codec,
         s.packets_received,
         s.packets_lost,
@@ -193,7 +242,10 @@ fn status_line(s: &CallStats, t: f64) -> String {
         s.fec_recovered,
         s.jitter_ms,
         s.jitter_buffer_delay_ms,
-        s.mos
+        s.receive.active_level_dbov,
+        s.receive.r,
+        s.mos,
+        if s.degraded { " (degraded)" } else { "" }
     )
 }
 
@@ -274,7 +326,7 @@ pub fn call(opts: &CallOptions) -> Result<(), String> {
         };
         for side in [&mut alice, &mut bob] {
             side.receive(now, &mut buf)?;
-            side.timers(now);
+            side.timers(now, t0);
         }
         // Capture: the input (looped if the duration is longer), silence after the end.
         let start = tick as usize * per_channel;
@@ -352,6 +404,22 @@ pub fn call(opts: &CallOptions) -> Result<(), String> {
                 "jitter_buffer_target_ms": round2(b.jitter_buffer_target_ms),
                 "rtt_ms": b.rtt_ms.map(round2),
                 "mos": round2(b.mos),
+                "r": round2(b.receive.r),
+                "loss_pct": round2(b.receive.loss_pct),
+                "concealed_pct": round2(100.0 * b.receive.concealed_fraction),
+                "fec_pct": round2(100.0 * b.receive.fec_fraction),
+                "receive_level_dbov": round2(f64::from(b.receive.active_level_dbov)),
+                "quality_degraded": b.degraded,
+                "adaptation": a.adaptation.map(|d| serde_json::json!({
+                    "bitrate": d.bitrate,
+                    "fec": d.fec,
+                    "expected_loss_pct": d.expected_loss_pct,
+                    "ptime_ms": d.ptime_ms,
+                })),
+                "events": {
+                    "alice": alice.quality_events,
+                    "bob": bob.quality_events,
+                },
                 "srtp_failures": b.counters.srtp_failures,
                 "record": opts.record,
             })
@@ -359,7 +427,7 @@ pub fn call(opts: &CallOptions) -> Result<(), String> {
     } else {
         println!(
             "call {} {:.1} s{}: sent {} packets, received {}, lost {} (network dropped {}), \
-             concealed {}, FEC recovered {}, jitter {:.1} ms, buffer {:.1} ms, MOS {:.2}",
+             concealed {}, FEC recovered {}, jitter {:.1} ms, buffer {:.1} ms, MOS {:.2} (last 5 s)",
             b.codec,
             duration,
             if opts.srtp { " (SRTP)" } else { "" },
@@ -373,6 +441,12 @@ pub fn call(opts: &CallOptions) -> Result<(), String> {
             b.jitter_buffer_delay_ms,
             b.mos
         );
+        for e in &bob.quality_events {
+            println!("  bob: {e}");
+        }
+        for e in &alice.quality_events {
+            println!("  alice: {e}");
+        }
     }
     Ok(())
 }

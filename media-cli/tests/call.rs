@@ -122,6 +122,26 @@ fn opus_call_recovers_losses_with_fec() {
         "3",
     ]);
     assert!(v["fec_recovered"].as_u64().unwrap() > 0, "{v}");
+    // The adaptation turned FEC on and the sender reported it; the live model's figures
+    // are in the report.
+    assert_eq!(v["adaptation"]["fec"], true, "{v}");
+    assert!(v["adaptation"]["expected_loss_pct"].as_u64().unwrap() >= 1);
+    let alice: Vec<&str> = v["events"]["alice"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.as_str())
+        .collect();
+    assert!(alice.iter().any(|e| e.ends_with("FEC on")), "{v}");
+    for key in [
+        "r",
+        "loss_pct",
+        "concealed_pct",
+        "fec_pct",
+        "receive_level_dbov",
+    ] {
+        assert!(v[key].is_number(), "{key}: {v}");
+    }
 }
 
 #[test]

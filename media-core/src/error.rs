@@ -114,7 +114,7 @@ pub enum WavError {
     Io(std::io::Error),
     /// The file is not a WAV file, or its header is corrupt.
     Malformed(String),
-    /// A valid WAV file in a format we do not read (e.g. 3 channels, 12-bit, A-law WAV).
+    /// A valid WAV file in a format we do not read (e.g. 3 channels, 12-bit, ADPCM).
     Unsupported(String),
 }
 

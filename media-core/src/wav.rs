@@ -1,5 +1,7 @@
 //! WAV reading and writing (through `hound`). Reads 8/16/24/32-bit integer PCM and 32-bit float,
-//! mono or stereo, at any rate, into 16-bit samples; writes 16-bit PCM.
+//! and G.711 µ-law / A-law WAVs (format tags 7 and 6, as call recorders write them; `hound`
+//! does not read those, so a small RIFF walker here does), mono or stereo, at any rate, into
+//! 16-bit samples; writes 16-bit PCM.
 
 use std::io::{Read, Seek, Write};
 use std::path::Path;
@@ -47,22 +49,130 @@ pub fn read_wav(path: impl AsRef<Path>) -> Result<WavAudio, WavError> {
     read_wav_from(std::io::BufReader::new(file))
 }
 
+/// Most bytes we read from one file before deciding it is too large.
+const MAX_BYTES: u64 = 2 * MAX_SAMPLES as u64 * 2 + 1024;
+
 /// Reads WAV data from any reader.
-pub fn read_wav_from<R: Read>(reader: R) -> Result<WavAudio, WavError> {
+pub fn read_wav_from<R: Read>(mut reader: R) -> Result<WavAudio, WavError> {
+    let mut bytes = Vec::new();
+    reader
+        .by_ref()
+        .take(MAX_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(WavError::Io)?;
+    if let Some(g711) = g711_wav(&bytes)? {
+        return Ok(g711);
+    }
+    read_pcm_wav(std::io::Cursor::new(bytes))
+}
+
+/// WAVE_FORMAT_ALAW, WAVE_FORMAT_MULAW and WAVE_FORMAT_EXTENSIBLE.
+const TAG_ALAW: u16 = 6;
+const TAG_MULAW: u16 = 7;
+const TAG_EXTENSIBLE: u16 = 0xFFFE;
+
+/// Decodes a G.711 WAV file, or returns `None` when `bytes` is some other kind of WAV (left to
+/// `hound`, which also reports files that are not RIFF/WAVE at all).
+fn g711_wav(bytes: &[u8]) -> Result<Option<WavAudio>, WavError> {
+    if bytes.len() < 12 || &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+        return Ok(None);
+    }
+    let u16_at = |b: &[u8], i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
+    let u32_at = |b: &[u8], i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    let mut fmt: Option<&[u8]> = None;
+    let mut pos = 12;
+    while pos + 8 <= bytes.len() {
+        let id = &bytes[pos..pos + 4];
+        let len = u32_at(bytes, pos + 4) as usize;
+        let body_start = pos + 8;
+        // A data chunk may claim more than the file holds (streamed recordings); take what is there.
+        let body_end = body_start.saturating_add(len).min(bytes.len());
+        let body = &bytes[body_start..body_end];
+        if id == b"fmt " {
+            if body.len() < 16 {
+                return Err(WavError::Malformed(
+                    "fmt chunk shorter than 16 bytes".into(),
+                ));
+            }
+            let mut tag = u16_at(body, 0);
+            if tag == TAG_EXTENSIBLE {
+                // The sub-format GUID starts with the format tag.
+                if body.len() < 26 {
+                    return Err(WavError::Malformed(
+                        "short WAVE_FORMAT_EXTENSIBLE fmt chunk".into(),
+                    ));
+                }
+                tag = u16_at(body, 24);
+            }
+            if tag != TAG_ALAW && tag != TAG_MULAW {
+                return Ok(None);
+            }
+            fmt = Some(body);
+        } else if id == b"data" {
+            let Some(f) = fmt else {
+                return Err(WavError::Malformed("data chunk before fmt chunk".into()));
+            };
+            let channels = u16_at(f, 2);
+            let sample_rate = u32_at(f, 4);
+            let bits = u16_at(f, 14);
+            let mu = if u16_at(f, 0) == TAG_EXTENSIBLE {
+                u16_at(f, 24) == TAG_MULAW
+            } else {
+                u16_at(f, 0) == TAG_MULAW
+            };
+            check_layout(channels, sample_rate)?;
+            if bits != 8 {
+                return Err(WavError::Unsupported(format!(
+                    "{bits}-bit G.711 (8-bit only)"
+                )));
+            }
+            if body.len() > MAX_SAMPLES {
+                return Err(WavError::Malformed(format!(
+                    "holds {} samples, more than the {MAX_SAMPLES} we read",
+                    body.len()
+                )));
+            }
+            let usable = body.len() - body.len() % usize::from(channels);
+            let mut samples = vec![0i16; usable];
+            if mu {
+                crate::codec::audio::g711::decode_ulaw(&body[..usable], &mut samples);
+            } else {
+                crate::codec::audio::g711::decode_alaw(&body[..usable], &mut samples);
+            }
+            return Ok(Some(WavAudio {
+                sample_rate,
+                channels,
+                samples,
+            }));
+        }
+        // Chunks are padded to an even length.
+        pos = body_start.saturating_add(len).saturating_add(len & 1);
+    }
+    if fmt.is_some() {
+        return Err(WavError::Malformed("G.711 WAV without a data chunk".into()));
+    }
+    Ok(None)
+}
+
+fn check_layout(channels: u16, sample_rate: u32) -> Result<(), WavError> {
+    if channels == 0 || channels > 2 {
+        return Err(WavError::Unsupported(format!(
+            "{channels} channels (mono or stereo only)"
+        )));
+    }
+    if sample_rate == 0 || sample_rate > 384_000 {
+        return Err(WavError::Unsupported(format!(
+            "sample rate {sample_rate} Hz"
+        )));
+    }
+    Ok(())
+}
+
+/// Reads an integer or float PCM WAV through `hound`.
+fn read_pcm_wav<R: Read>(reader: R) -> Result<WavAudio, WavError> {
     let mut r = hound::WavReader::new(reader)?;
     let spec = r.spec();
-    if spec.channels == 0 || spec.channels > 2 {
-        return Err(WavError::Unsupported(format!(
-            "{} channels (mono or stereo only)",
-            spec.channels
-        )));
-    }
-    if spec.sample_rate == 0 || spec.sample_rate > 384_000 {
-        return Err(WavError::Unsupported(format!(
-            "sample rate {} Hz",
-            spec.sample_rate
-        )));
-    }
+    check_layout(spec.channels, spec.sample_rate)?;
     let declared = r.len() as usize;
     if declared > MAX_SAMPLES {
         return Err(WavError::Malformed(format!(
@@ -232,6 +342,73 @@ mod tests {
             read_wav_from(Cursor::new(b"RIFFxxxxWAVE".to_vec())),
             Err(WavError::Malformed(_) | WavError::Io(_))
         ));
+    }
+
+    /// A G.711 WAV as sox and call recorders write it: fmt (18 bytes), fact, data.
+    fn g711_wav_bytes(tag: u16, channels: u16, codes: &[u8]) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(b"RIFF");
+        b.extend_from_slice(&(4 + 26 + 12 + 8 + codes.len() as u32).to_le_bytes());
+        b.extend_from_slice(b"WAVEfmt ");
+        b.extend_from_slice(&18u32.to_le_bytes());
+        b.extend_from_slice(&tag.to_le_bytes());
+        b.extend_from_slice(&channels.to_le_bytes());
+        b.extend_from_slice(&8000u32.to_le_bytes());
+        b.extend_from_slice(&(8000 * u32::from(channels)).to_le_bytes());
+        b.extend_from_slice(&channels.to_le_bytes());
+        b.extend_from_slice(&8u16.to_le_bytes());
+        b.extend_from_slice(&0u16.to_le_bytes());
+        b.extend_from_slice(b"fact");
+        b.extend_from_slice(&4u32.to_le_bytes());
+        b.extend_from_slice(&(codes.len() as u32).to_le_bytes());
+        b.extend_from_slice(b"data");
+        b.extend_from_slice(&(codes.len() as u32).to_le_bytes());
+        b.extend_from_slice(codes);
+        b
+    }
+
+    #[test]
+    fn reads_g711_wavs() {
+        // µ-law 0x00 is -32124, 0xFF is 0; A-law 0xD5 is 8, 0x2A is -32256 (G.711 tables).
+        let mu = read_wav_from(Cursor::new(g711_wav_bytes(7, 1, &[0x00, 0xFF, 0x80]))).unwrap();
+        assert_eq!((mu.sample_rate, mu.channels), (8000, 1));
+        assert_eq!(mu.samples, vec![-32124, 0, 32124]);
+        let a = read_wav_from(Cursor::new(g711_wav_bytes(6, 2, &[0xD5, 0x2A]))).unwrap();
+        assert_eq!((a.channels, a.samples), (2, vec![8, -32256]));
+        // A data chunk longer than the file (a recording cut short) yields what is there.
+        let mut cut = g711_wav_bytes(7, 1, &[0xFF; 10]);
+        cut.truncate(cut.len() - 3);
+        assert_eq!(read_wav_from(Cursor::new(cut)).unwrap().samples.len(), 7);
+        // 16-bit G.711 does not exist.
+        let mut wide = g711_wav_bytes(7, 1, &[0xFF; 4]);
+        wide[34] = 16;
+        assert!(matches!(
+            read_wav_from(Cursor::new(wide)),
+            Err(WavError::Unsupported(_))
+        ));
+    }
+
+    #[test]
+    fn reads_codec2_examples_mulaw_wav_when_installed() {
+        // codec2-examples ships a µ-law WAV written by another tool; sox must agree with us.
+        let path = "/usr/share/codec2/wav/cross.wav";
+        if !std::path::Path::new(path).exists() {
+            return;
+        }
+        let a = read_wav(path).unwrap();
+        assert_eq!((a.sample_rate, a.channels), (8000, 1));
+        let Ok(out) = std::process::Command::new("sox")
+            .args([path, "-t", "raw", "-e", "signed", "-b", "16", "-"])
+            .output()
+        else {
+            return;
+        };
+        let theirs: Vec<i16> = out
+            .stdout
+            .chunks_exact(2)
+            .map(|c| i16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        assert_eq!(a.samples, theirs);
     }
 
     #[test]

@@ -487,3 +487,27 @@ fn hold_unhold_and_codec_switch_mid_call() {
         matches!(e, ControllerEvent::Session(s) if s.kind == SessionEventKind::Stopped)
     }));
 }
+
+#[cfg(feature = "opus")]
+#[test]
+fn switching_to_opus_mid_call_starts_adapting() {
+    let mut o = Opts::new("pcmu,opus");
+    o.seconds = 20;
+    let mut call = Call::new(&o);
+    call.run(Duration::from_secs(3));
+    // G.711 has a fixed rate: no adaptation.
+    assert!(call.a.ctl.adapter().unwrap().adaptation().is_none());
+    call.a.ctl.set_codecs(vec!["opus".into(), "pcmu".into()]);
+    let offer = call.a.ctl.create_offer();
+    let answer = call.b.ctl.accept_offer(call.now, offer.as_bytes()).unwrap();
+    call.a
+        .ctl
+        .apply_answer(call.now, answer.as_bytes())
+        .unwrap();
+    assert_eq!(call.a.ctl.adapter().unwrap().codec().name, "opus");
+    call.run(Duration::from_secs(20));
+    // 10 % loss: the receiver reports reach the new policy, which turns FEC on.
+    let d = call.a.ctl.stats().unwrap().adaptation.expect("Opus adapts");
+    assert!(d.fec, "{d:?}");
+    assert!(call.b.ctl.stats().unwrap().fec_recovered > 0);
+}

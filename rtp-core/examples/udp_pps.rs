@@ -124,10 +124,11 @@ fn session(remote: std::net::SocketAddr) -> std::io::Result<RtpSession> {
         .map_err(|e| std::io::Error::other(e.to_string()))
 }
 
-fn config(batched_recv: bool) -> DriverConfig {
+fn config(batched: bool) -> DriverConfig {
     DriverConfig {
         media_queue: 4096,
-        batched_recv,
+        batched_recv: batched,
+        batched_send: batched,
         ..DriverConfig::default()
     }
 }
@@ -138,9 +139,10 @@ async fn send_side(
     remote: std::net::SocketAddr,
     packets: u64,
     payload: usize,
+    batched: bool,
 ) -> std::io::Result<()> {
     let sa = tokio::net::UdpSocket::from_std(sa)?;
-    let a = driver::spawn(sa, None, session(remote)?, config(false), Box::new(Plain));
+    let a = driver::spawn(sa, None, session(remote)?, config(batched), Box::new(Plain));
     let body = vec![0xD5u8; payload];
     for i in 0..packets {
         a.handle
@@ -205,7 +207,7 @@ fn driver_shared(packets: u64, payload: usize, batched: bool) -> std::io::Result
     let start = Instant::now();
     let (n, last, queue_drops) = runtime.block_on(async move {
         let rx = tokio::spawn(receive_side(sb, aa, packets, batched));
-        send_side(sa, ab, packets, payload).await?;
+        send_side(sa, ab, packets, payload, batched).await?;
         rx.await.map_err(std::io::Error::other)?
     })?;
     Ok(Run {
@@ -234,7 +236,7 @@ fn driver_per_thread(packets: u64, payload: usize, batched: bool) -> std::io::Re
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
-        .block_on(send_side(sa, ab, packets, payload))?;
+        .block_on(send_side(sa, ab, packets, payload, batched))?;
     let (n, last, queue_drops) = receiver
         .join()
         .map_err(|_| std::io::Error::other("receiver panicked"))??;
@@ -269,15 +271,19 @@ fn main() -> std::io::Result<()> {
             r.queue_drops,
         );
     };
-    // Modes: (label, threads-per-side, batched receive). Batched receive needs the
-    // `quinn-udp` feature.
+    // Modes: (label, threads-per-side, batched send and receive). Batching (GSO send,
+    // recvmmsg + GRO receive) needs the `quinn-udp` feature.
     let mut modes = vec![
         ("driver, current-thread rt per side", true, false),
         ("driver, multi-thread rt (2 workers)", false, false),
     ];
     if cfg!(feature = "quinn-udp") {
-        modes.push(("driver + recvmmsg, rt per side", true, true));
-        modes.push(("driver + recvmmsg, multi-thread rt", false, true));
+        modes.push(("driver + GSO/GRO, rt per side", true, true));
+        modes.push(("driver + GSO/GRO, multi-thread rt", false, true));
+    }
+    // UDP_PPS_ONLY=text keeps the driver modes whose label contains it (for profiling).
+    if let Ok(only) = std::env::var("UDP_PPS_ONLY") {
+        modes.retain(|(label, _, _)| label.contains(only.as_str()));
     }
     let mut pps = vec![Vec::new(); modes.len() + 1];
     let mut per_cpu = vec![Vec::new(); modes.len() + 1];
@@ -303,7 +309,7 @@ fn main() -> std::io::Result<()> {
         v.sort_by(f64::total_cmp);
         v.get(v.len() / 2).copied().unwrap_or(0.0)
     };
-    println!("median of {rounds} rounds (pps, pkt/CPU-s, each as % of raw):");
+    println!("median of {rounds} rounds (pps, pkt/CPU-s, each as % of raw sendto/recv):");
     let (raw_pps, raw_cpu) = (median(&pps[0]), median(&per_cpu[0]));
     println!(
         "  {:<36} {raw_pps:>8.0} pps        {raw_cpu:>8.0} pkt/CPU-s",

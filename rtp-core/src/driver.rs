@@ -5,17 +5,31 @@
 //! wakeup with `try_recv_from`), feeds them to the session, wakes at
 //! [`RtpSession::poll_timeout`], and sends what [`RtpSession::poll_transmit`] produces.
 //!
-//! By default the task uses plain `tokio::net::UdpSocket` calls, one system call per
-//! datagram. With the cargo feature `quinn-udp` and [`DriverConfig::batched_recv`] it reads
-//! with `recvmmsg` (32 datagrams per call, GRO where offered) through the `quinn-udp` crate,
-//! which keeps this crate free of `unsafe`. `examples/udp_pps.rs` measures both against raw
-//! blocking std sockets in the same run. On this project's 2-core machine, shared with other
-//! builds (load average about 5), the median of 5 rounds of 200 000 datagrams of 172 bytes
-//! was 93% of raw in wall-clock packets per second with a two-worker runtime (76% with a
-//! current-thread runtime per socket), and 76-78% in packets per CPU-second. Batched receive
-//! was no better (61-80% and 73-81%): a profile shows less than 5% of the time in user space,
-//! and the rest goes to the loopback send path and thread wake-ups. So batched receive stays
-//! off by default.
+//! With the cargo feature `quinn-udp` (on by default) the task batches through the
+//! `quinn-udp` crate, which keeps this crate free of `unsafe`:
+//!
+//! - **send**: RTP packets queued together ([`DriverHandle::send_rtp`] commands drained in
+//!   one wakeup) of one size (the last may be shorter) to one destination leave in one
+//!   `sendmsg` with UDP GSO (up to 64 datagrams); RTCP and lone packets go one by one.
+//!   [`DriverCounters::send_batches`] counts the multi-datagram sends.
+//! - **receive**: `recvmmsg` (32 buffers per call) with GRO, so a run of datagrams of one
+//!   flow arrives in one buffer and is split by its stride.
+//!
+//! [`DriverConfig::batched_send`] and [`DriverConfig::batched_recv`] turn them off (plain
+//! `tokio::net::UdpSocket` calls, one system call per datagram). Received packets go to the
+//! media queue without waking the consumer per packet: one wakeup per receive batch.
+//!
+//! `examples/udp_pps.rs` measures the modes against raw blocking std sockets (`send_to` /
+//! `recv`, one thread each) in the same run. On this project's 2-core machine shared with
+//! other builds, median of 5 rounds of 200 000 datagrams of 172 bytes
+//! (`cargo run --release -p rtp-core --example udp_pps -- 200000 160 5`): raw 136 kpps and
+//! 137 k packets per CPU-second; the driver with GSO/GRO 1.12-1.23 Mpps (823-908% of raw)
+//! and 1.15-1.22 M packets per CPU-second (840-894%); without batching 71-80% of raw
+//! wall-clock and 76-88% per CPU-second (a current-thread runtime per socket is the lower
+//! figure, a shared two-worker runtime the higher). Loopback GRO hands a whole GSO send
+//! to the receiver as one buffer, which is where most of the gain comes from; a real peer's
+//! packets arrive one by one and gain less. The kernel counts a dropped GRO buffer as one
+//! `RcvbufErrors`, however many datagrams it held.
 //!
 //! The media layer talks to the task through three handles:
 //!
@@ -92,9 +106,15 @@ pub struct DriverConfig {
     /// Datagrams read per wakeup before timers and commands get a turn.
     pub recv_batch: usize,
     /// Read with `recvmmsg` (and GRO where the kernel offers it) through the `quinn-udp`
-    /// crate, 32 datagrams per system call. Needs the cargo feature `quinn-udp`; without it
-    /// (or if the socket refuses the options) plain `recv_from` is used.
+    /// crate, 32 datagrams per system call (default on). Needs the cargo feature `quinn-udp`;
+    /// without it (or if the socket refuses the options) plain `recv_from` is used.
     pub batched_recv: bool,
+    /// Send RTP queued together (one [`DriverHandle`] command after another) in one
+    /// `sendmsg` with UDP GSO, when the packets have one size and one destination, through
+    /// `quinn-udp` (default on). Needs the cargo feature `quinn-udp` and a kernel with UDP GSO; without
+    /// them each packet is sent on its own. Implies [`batched_recv`](Self::batched_recv) (the
+    /// socket setup turns GRO on, which only the batched reader handles).
+    pub batched_send: bool,
 }
 
 impl Default for DriverConfig {
@@ -104,7 +124,8 @@ impl Default for DriverConfig {
             event_queue: 256,
             command_queue: 256,
             recv_batch: 64,
-            batched_recv: false,
+            batched_recv: true,
+            batched_send: true,
         }
     }
 }
@@ -163,6 +184,8 @@ pub struct DriverCounters {
     pub datagrams_in: u64,
     /// Datagrams sent.
     pub datagrams_out: u64,
+    /// GSO sends that carried more than one datagram (batched send).
+    pub send_batches: u64,
     /// Receive errors (ICMP port unreachable on Linux, ...).
     pub recv_errors: u64,
     /// Send errors.
@@ -192,6 +215,7 @@ pub struct DriverStats {
 struct AtomicCounters {
     datagrams_in: AtomicU64,
     datagrams_out: AtomicU64,
+    send_batches: AtomicU64,
     recv_errors: AtomicU64,
     send_errors: AtomicU64,
     transform_failed: AtomicU64,
@@ -404,6 +428,9 @@ pub fn spawn(
         pool: pool.clone(),
         recv_batch: config.recv_batch.max(1),
         batched_recv: config.batched_recv,
+        batched_send: config.batched_send,
+        gso: None,
+        media_pushed: false,
         send_buf: vec![0; DATAGRAM_BUF],
     };
     let task = tokio::spawn(task.run());
@@ -447,6 +474,11 @@ struct Task {
     pool: Arc<Queue<()>>,
     recv_batch: usize,
     batched_recv: bool,
+    batched_send: bool,
+    /// RTP gathered for one GSO send.
+    gso: Option<batch::BatchSend>,
+    /// Packets were queued for the media layer without waking it yet.
+    media_pushed: bool,
     send_buf: Vec<u8>,
 }
 
@@ -460,8 +492,13 @@ impl Task {
         let sleep = tokio::time::sleep_until(far());
         tokio::pin!(sleep);
         let mut armed: Option<Instant> = None;
-        let mut batch = self
-            .batched_recv
+        if self.batched_send {
+            self.gso = batch::BatchSend::new(&self.socket);
+        }
+        // quinn-udp's socket setup turns GRO on, and a GRO socket must be read by the
+        // GRO-aware batched reader (a plain read would keep only the first datagram of a
+        // coalesced run): batched send implies batched receive.
+        let mut batch = (self.batched_recv || self.gso.is_some())
             .then(|| batch::BatchRecv::new(&self.socket))
             .flatten();
         let batched = batch.is_some();
@@ -488,6 +525,7 @@ impl Task {
                                 Err(_) => break,
                             }
                         }
+                        self.flush_gso().await;
                     }
                     None => {
                         self.session.close();
@@ -519,6 +557,9 @@ impl Task {
                 }
             }
             self.flush().await;
+            if std::mem::take(&mut self.media_pushed) {
+                self.media.wake();
+            }
             if self.session.is_closed() {
                 break;
             }
@@ -532,6 +573,7 @@ impl Task {
             return;
         };
         let mut got = 0;
+        // One clock read per system call: the datagrams of a batch arrived together.
         while got < self.recv_batch {
             let n = match batch.recv(&self.socket) {
                 Ok(n) => n,
@@ -541,10 +583,11 @@ impl Task {
                     break;
                 }
             };
+            let now = Instant::now();
             for i in 0..n {
                 let (from, stride, buf) = batch.get(i);
                 for datagram in buf.chunks_mut(stride.max(1)) {
-                    self.on_datagram(from, datagram, false);
+                    self.on_datagram(now, from, datagram, false);
                     got += 1;
                 }
             }
@@ -555,7 +598,9 @@ impl Task {
     }
 
     async fn finish(&mut self) {
+        self.flush_gso().await;
         self.flush().await;
+        self.media.wake();
         self.media.close();
         self.events.close();
     }
@@ -581,7 +626,7 @@ impl Task {
                 let target = sent.map(|t| (t.destination, t.contents.len()));
                 self.pool.give_spare(payload);
                 match target {
-                    Ok((dest, len)) => self.send(TransmitKind::Rtp, dest, len).await,
+                    Ok((dest, len)) => self.send_rtp(dest, len).await,
                     Err(_) => bump(&self.counters.send_rejected),
                 }
                 true
@@ -595,6 +640,7 @@ impl Task {
                 true
             }
             Command::Close => {
+                self.flush_gso().await;
                 self.session.close();
                 self.flush().await;
                 false
@@ -610,6 +656,7 @@ impl Task {
             driver: DriverCounters {
                 datagrams_in: get(&c.datagrams_in),
                 datagrams_out: get(&c.datagrams_out),
+                send_batches: get(&c.send_batches),
                 recv_errors: get(&c.recv_errors),
                 send_errors: get(&c.send_errors),
                 transform_failed: get(&c.transform_failed),
@@ -635,12 +682,18 @@ impl Task {
             }
         };
         if let Some(datagram) = buf.get_mut(..len) {
-            self.on_datagram(from, datagram, rtcp_port);
+            self.on_datagram(Instant::now(), from, datagram, rtcp_port);
         }
     }
 
     /// One datagram read from a socket (`rtcp_port`: the separate RTCP socket).
-    fn on_datagram(&mut self, from: SocketAddr, datagram: &mut [u8], rtcp_port: bool) {
+    fn on_datagram(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        datagram: &mut [u8],
+        rtcp_port: bool,
+    ) {
         bump(&self.counters.datagrams_in);
         let len = datagram.len();
         let kind = if rtcp_port || is_rtcp(datagram) {
@@ -652,7 +705,6 @@ impl Task {
             bump(&self.counters.transform_failed);
             return;
         };
-        let now = Instant::now();
         let plain = datagram.get(..len).unwrap_or_default();
         // Errors (malformed datagrams) are counted by the session.
         if let Ok(Some(Received::Rtp(rtp))) = self.session.handle_packet(now, from, plain) {
@@ -671,9 +723,10 @@ impl Task {
                 first_of_source: rtp.first_of_source,
                 payload,
             };
-            if let Some(old) = self.media.push(packet, |_| true) {
+            if let Some(old) = self.media.push_quiet(packet, |_| true) {
                 self.media.give_spare(old.payload);
             }
+            self.media_pushed = true;
         }
     }
 
@@ -693,8 +746,46 @@ impl Task {
         }
     }
 
+    /// Protects the RTP packet in `send_buf[..len]` and sends it, or adds it to the GSO batch.
+    async fn send_rtp(&mut self, dest: SocketAddr, len: usize) {
+        if self.gso.is_none() {
+            return self.send(TransmitKind::Rtp, dest, len).await;
+        }
+        let Some(len) = self
+            .transform
+            .protect(TransmitKind::Rtp, &mut self.send_buf, len)
+        else {
+            bump(&self.counters.transform_failed);
+            return;
+        };
+        if self.gso.as_ref().is_some_and(|g| !g.fits(dest, len)) {
+            self.flush_gso().await;
+        }
+        if let (Some(gso), Some(bytes)) = (self.gso.as_mut(), self.send_buf.get(..len)) {
+            gso.push(dest, bytes);
+        }
+    }
+
+    /// Sends the RTP gathered for GSO, if any.
+    async fn flush_gso(&mut self) {
+        let Some(gso) = self.gso.as_mut().filter(|g| g.len() > 0) else {
+            return;
+        };
+        let (count, result) = gso.flush(&self.socket).await;
+        if count > 1 && result.is_ok() {
+            bump(&self.counters.send_batches);
+        }
+        let counter = match result {
+            Ok(()) => &self.counters.datagrams_out,
+            Err(_) => &self.counters.send_errors,
+        };
+        counter.fetch_add(count as u64, Ordering::Relaxed);
+    }
+
     /// Protects `send_buf[..len]` and sends it on the socket for `kind`.
     async fn send(&mut self, kind: TransmitKind, dest: SocketAddr, len: usize) {
+        // Keep the order of what was queued before.
+        self.flush_gso().await;
         let Some(len) = self.transform.protect(kind, &mut self.send_buf, len) else {
             bump(&self.counters.transform_failed);
             return;

@@ -26,6 +26,9 @@ pub enum PacketError {
     /// A value cannot be encoded in its field; the text names the field (payload type above
     /// 127, more than 15 CSRCs, more than 31 report blocks, SDES text over 255 bytes, ...).
     ValueOutOfRange(&'static str),
+    /// A field holds a value its format reserves (the text names it, e.g. TWCC status
+    /// symbol 3).
+    ReservedValue(&'static str),
     /// The output buffer is too small; `needed` bytes are required.
     BufferTooSmall {
         /// Bytes the complete output needs.
@@ -43,6 +46,7 @@ impl fmt::Display for PacketError {
             Self::BadLength => f.write_str("length or count field disagrees with the data"),
             Self::BadPacketType(pt) => write!(f, "unexpected packet type {pt}"),
             Self::ValueOutOfRange(field) => write!(f, "value out of range for {field}"),
+            Self::ReservedValue(field) => write!(f, "reserved value in {field}"),
             Self::BufferTooSmall { needed } => {
                 write!(f, "output buffer too small ({needed} bytes needed)")
             }

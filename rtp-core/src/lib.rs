@@ -8,7 +8,8 @@
 //!   written into a caller buffer without allocating; header extensions per RFC 8285
 //!   ([`HeaderExtension`], [`ExtensionWriter`]).
 //! - [`rtcp`]: compound RTCP datagrams (reduced-size ones too), SR, RR, SDES, BYE, APP,
-//!   NACK, PLI, FIR, REMB and the XR VoIP metrics block, parsed and written.
+//!   NACK, PLI, FIR, REMB, transport-wide congestion control feedback and the XR VoIP
+//!   metrics block, parsed and written.
 //! - [`TelephoneEvent`] / [`EventSequence`]: the RFC 4733 payload and the packets a sender
 //!   emits for one digit.
 //! - [`SeqUnwrapper`], [`TimestampUnwrapper`], [`SeqTracker`]: 64-bit sequence numbers and
@@ -18,7 +19,8 @@
 //!
 //! - [`session::RtpSession`]: a sans-IO RTP session (time passed in, datagrams in and out):
 //!   source validation and receive statistics, RTCP scheduling and reports, SSRC collisions,
-//!   symmetric-RTP latching, bandwidth estimation.
+//!   symmetric-RTP latching, bandwidth estimation (loss-based, REMB, and GCC's delay-based
+//!   controller on transport-wide congestion control feedback).
 //! - `driver` (cargo feature `driver`, on by default): the tokio UDP task that runs sessions
 //!   on real sockets.
 //!

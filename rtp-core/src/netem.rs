@@ -394,6 +394,18 @@ impl<T: Clone> Netem<T> {
         &self.cfg
     }
 
+    /// Changes the rate limit from now on (a link that gets slower or faster mid-call).
+    /// Packets already queued keep their departure times.
+    pub fn set_rate(&mut self, rate: Option<RateLimit>) -> Result<(), NetemConfigError> {
+        let cfg = NetemConfig {
+            rate,
+            ..self.cfg.clone()
+        };
+        cfg.validate()?;
+        self.cfg = cfg;
+        Ok(())
+    }
+
     /// Sends a packet at `now`.
     pub fn send(&mut self, now: Instant, pkt: T)
     where

@@ -1,6 +1,6 @@
 //! RTCP (RFC 3550 §6) and its common extensions: compound datagrams, sender and receiver
-//! reports, SDES, BYE, APP, RTP/PS feedback (RFC 4585 NACK, PLI; RFC 5104 FIR; REMB) and the
-//! RFC 3611 XR VoIP metrics block.
+//! reports, SDES, BYE, APP, RTP/PS feedback (RFC 4585 NACK, PLI; RFC 5104 FIR; REMB;
+//! transport-wide congestion control feedback) and the RFC 3611 XR VoIP metrics block.
 //!
 //! Parsing is two-level. [`Compound::parse`] checks the framing of a whole datagram (every
 //! packet's version, length word and padding) and says whether it is a reduced-size datagram
@@ -38,6 +38,7 @@
 mod feedback;
 mod report;
 mod sdes;
+mod twcc;
 mod xr;
 
 pub use feedback::{
@@ -51,6 +52,10 @@ pub use report::{
 pub use sdes::{
     App, AppWriter, Bye, ByeWriter, Sdes, SdesChunk, SdesChunks, SdesItem, SdesItems,
     SdesWriteChunk, SdesWriter,
+};
+pub use twcc::{
+    TransportFeedback, TransportFeedbackWriter, TwccStatus, TwccStatuses, TWCC_DELTA_TICK_US,
+    TWCC_REFERENCE_UNIT_US,
 };
 pub use xr::{ExtendedReport, VoipMetrics, XrBlock, XrBlocks, XrWriter};
 
@@ -271,6 +276,8 @@ pub enum RtcpPacket<'a> {
     Fir(Fir<'a>),
     /// Receiver estimated maximum bitrate (PT 206, FMT 15, "REMB").
     Remb(Remb<'a>),
+    /// Transport-wide congestion control feedback (PT 205, FMT 15).
+    TransportFeedback(TransportFeedback<'a>),
     /// Extended report (PT 207).
     ExtendedReport(ExtendedReport<'a>),
     /// Any other packet type or feedback format, left uninterpreted.
@@ -289,6 +296,9 @@ impl<'a> RtcpPacket<'a> {
             (PT_BYE, _) => Self::Bye(Bye::parse(raw)?),
             (PT_APP, _) => Self::App(App::parse(raw)?),
             (PT_RTPFB, Nack::FMT) => Self::Nack(Nack::parse(raw)?),
+            (PT_RTPFB, TransportFeedback::FMT) => {
+                Self::TransportFeedback(TransportFeedback::parse(raw)?)
+            }
             (PT_PSFB, Pli::FMT) => Self::Pli(Pli::parse(raw)?),
             (PT_PSFB, Fir::FMT) => Self::Fir(Fir::parse(raw)?),
             (PT_PSFB, Remb::FMT) => match Remb::parse(raw) {

@@ -200,6 +200,12 @@ pub trait AudioEncoder: Send {
         let _ = percent;
         Ok(())
     }
+    /// Turns in-band forward error correction on or off (Opus LBRR). Codecs without FEC
+    /// ignore it.
+    fn set_fec(&mut self, on: bool) -> Result<(), CodecError> {
+        let _ = on;
+        Ok(())
+    }
 }
 
 /// Turns payloads back into PCM, and covers for lost payloads.

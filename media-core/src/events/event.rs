@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use super::{Category, CorrelationId, Priority};
 use crate::error::CodecError;
+use crate::quality::metrics::QualityChange;
 use crate::session::{SessionEvent, SessionEventKind, SessionId};
 
 /// One event on the bus: a typed payload stamped with where it came from. Category and
@@ -112,6 +113,10 @@ pub enum EventKind {
     Device(DeviceEvent),
     /// Call quality metrics (low, coalesced per session).
     Quality(QualityMetrics),
+    /// Quality degraded or recovered, with hysteresis (low, coalesced per session: only the
+    /// newest state survives pressure). Alerts below the floor travel as the high-priority
+    /// [`SessionEventKind::QualityAlert`].
+    QualityChange(QualityChange),
     /// CPU and memory use (low, coalesced per session).
     Resource(ResourceUsage),
 }
@@ -131,7 +136,7 @@ impl EventKind {
             Self::Media(_) | Self::Resource(_) => Category::Media,
             Self::Codec(_) => Category::Codec,
             Self::Device(_) => Category::Device,
-            Self::Quality(_) => Category::Quality,
+            Self::Quality(_) | Self::QualityChange(_) => Category::Quality,
         }
     }
 
@@ -144,7 +149,7 @@ impl EventKind {
                 Priority::Low
             }
             Self::Codec(_) | Self::Device(_) => Priority::High,
-            Self::Quality(_) | Self::Resource(_) => Priority::Low,
+            Self::Quality(_) | Self::QualityChange(_) | Self::Resource(_) => Priority::Low,
         }
     }
 
@@ -153,6 +158,7 @@ impl EventKind {
     pub fn metric_kind(&self) -> Option<MetricKind> {
         match self {
             Self::Quality(_) => Some(MetricKind::Quality),
+            Self::QualityChange(_) => Some(MetricKind::QualityState),
             Self::Resource(_) => Some(MetricKind::Resource),
             Self::Codec(CodecEvent::Stats(_)) => Some(MetricKind::Codec),
             Self::Device(DeviceEvent::Stats(s)) => Some(MetricKind::Device(s.device)),
@@ -167,6 +173,8 @@ impl EventKind {
 pub enum MetricKind {
     /// [`QualityMetrics`].
     Quality,
+    /// [`QualityChange`] (degraded / recovered).
+    QualityState,
     /// [`CodecStats`].
     Codec,
     /// [`DeviceStats`] of one device.

@@ -22,7 +22,7 @@
 //! |----------|---------|-------------------------------------|
 //! | [`Priority::High`] | state changes, codec changes, DTMF, alerts, device changes | **never dropped**: the publish is refused with [`PublishError::Backpressure`], which hands the event back; no subscriber gets it (all or nothing, so a retry cannot duplicate); counted as `rejected` |
 //! | [`Priority::Normal`] | audio levels, voice activity, processing state | the oldest Normal event is dropped; counted as `dropped` |
-//! | [`Priority::Low`] | metrics (quality, codec, device, resource) | **coalesced**: every queued event with the same (session, [`MetricKind`]) is removed and the new one appended, so only the newest value of each metric survives, in publication order; counted (per removed event) as `coalesced`. If no queued event shares the key, the oldest Low event is dropped and counted as `dropped` |
+//! | [`Priority::Low`] | metrics (quality, codec, device, resource) and quality state changes (degraded / recovered) | **coalesced**: every queued event with the same (session, [`MetricKind`]) is removed and the new one appended, so only the newest value of each metric survives, in publication order; counted (per removed event) as `coalesced`. If no queued event shares the key, the oldest Low event is dropped and counted as `dropped` |
 //!
 //! Why High is bounded with backpressure rather than unbounded: state events come a few per
 //! call, so a full High queue (1024 by default) means a consumer has stopped polling; an

@@ -537,3 +537,47 @@ fn handles_cross_threads() {
     send::<Subscriber>();
     send::<crate::session::MediaSession>();
 }
+
+#[test]
+fn quality_changes_are_low_priority_and_coalesce_apart_from_metrics() {
+    use crate::quality::metrics::QualityChange;
+    let t = Instant::now();
+    let bus = bus(4, 4, 2);
+    let mut sub = bus.subscribe(CategoryFilter::only(Category::Quality));
+    let change = |mos: f32| {
+        Event::new(
+            SessionId(1),
+            CorrelationId(0),
+            t,
+            EventKind::QualityChange(if mos < 3.6 {
+                QualityChange::Degraded {
+                    mos,
+                    threshold: 3.6,
+                }
+            } else {
+                QualityChange::Recovered {
+                    mos,
+                    threshold: 3.6,
+                }
+            }),
+        )
+    };
+    let e = change(3.0);
+    assert_eq!(e.priority(), Priority::Low);
+    assert_eq!(e.category(), Category::Quality);
+    assert_eq!(
+        e.metric_key(),
+        Some((SessionId(1), MetricKind::QualityState))
+    );
+    // A full Low queue: the newest state replaces the older one, and metrics keep theirs.
+    bus.publish(quality(1, 3.0, t)).unwrap();
+    bus.publish(change(3.0)).unwrap();
+    bus.publish(change(4.0)).unwrap();
+    let got = drain(&mut sub);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(matches!(got[0].kind(), EventKind::Quality(_)));
+    assert!(matches!(
+        got[1].kind(),
+        EventKind::QualityChange(QualityChange::Recovered { .. })
+    ));
+}

@@ -2,6 +2,7 @@
 //! signalling layer ([`sdp`]), frames to RTP through rtp-core ([`rtp_core`]), and the single
 //! entry point a signalling layer drives ([`session_core`]).
 
+mod call_quality;
 mod playout;
 pub mod rtp_core;
 pub mod sdp;

@@ -22,9 +22,10 @@
 //!   [`MediaTransportAdapter::poll_transmit`]; timers with
 //!   [`MediaTransportAdapter::poll_timeout`] / [`MediaTransportAdapter::handle_timeout`];
 //!   events with [`MediaTransportAdapter::poll_event`].
-//! - Network feedback adapts the encoder: the loss in receiver reports about our stream goes to
-//!   [`AudioEncoder::set_expected_loss`] (Opus then spends bits on in-band FEC), and bandwidth
-//!   estimates cap an adjustable codec's bitrate ([`AudioEncoder::set_bitrate`]).
+//! - Network feedback adapts the encoder: for codecs with an adjustable bitrate (Opus), receiver
+//!   reports about our stream and bandwidth estimates feed an [`AudioAdaptation`] policy, and
+//!   each decision it makes is applied by [`MediaTransportAdapter::apply_adaptation`]
+//!   (bitrate, in-band FEC, expected loss) and reported as [`AdapterEvent::Adapted`].
 //!
 //! Nothing allocates per frame or per packet in steady state: PCM, payload and datagram buffers
 //! are allocated once and reused, and jitter-buffer payloads are recycled.
@@ -46,6 +47,7 @@ use super::playout::{PlayoutControl, Stretched};
 use crate::codec::{AudioDecoder, AudioEncoder, Bitrates, CodecDescriptor, CodecParams};
 use crate::error::CodecError;
 use crate::frame::AudioFormat;
+use crate::quality::adaptation::{AdaptationConfig, AdaptationDecision, AudioAdaptation};
 use crate::session::SrtpProfile;
 
 /// Largest datagram handled (a 1500-byte MTU plus room for an SRTP trailer).
@@ -56,8 +58,6 @@ const TX_SLOTS: usize = 32;
 const EVENT_CAPACITY: usize = 64;
 /// Packet time of RFC 4733 event packets, ms.
 const DTMF_INTERVAL_MS: u32 = 50;
-/// RTP, UDP and IPv4 headers per packet, bytes (for turning an estimate into a codec rate).
-const PACKET_OVERHEAD_BYTES: u32 = 12 + 8 + 20;
 
 /// SRTP keys for one call: what we protect with and what the remote protects with.
 #[derive(Clone, PartialEq, Eq)]
@@ -115,6 +115,12 @@ pub struct AdapterConfig {
     pub jitter_max_ms: u16,
     /// Seed of the SSRC / sequence / timestamp draw (from a real random source in production).
     pub seed: u64,
+    /// Adapt the encoder to network feedback ([`AudioAdaptation`]; codecs with an adjustable
+    /// bitrate only).
+    pub adaptation: bool,
+    /// Minimum RTCP interval (RFC 3550: 5 s; AVPF's trr-int and RFC 3550's bandwidth scaling
+    /// allow less).
+    pub rtcp_min_interval: Duration,
 }
 
 /// Something the transport reported, for the session controller.
@@ -139,6 +145,8 @@ pub enum AdapterEvent {
         /// Bits per second.
         bps: u64,
     },
+    /// The adaptation policy made a new decision and it was applied to the encoder.
+    Adapted(AdaptationDecision),
     /// A new remote source (SSRC) was validated.
     NewSource {
         /// The SSRC.
@@ -343,6 +351,9 @@ pub struct MediaTransportAdapter {
     dtmf_out: Option<DtmfOut>,
     dtmf_queue: VecDeque<(u8, u32)>,
     bitrate_cap: Option<u32>,
+    adaptation: Option<AudioAdaptation>,
+    /// Whether adaptation was asked for (it runs only while the codec's bitrate adjusts).
+    adapt: bool,
     // Receive state.
     rx_buf: Vec<u8>,
     play: Vec<i16>,
@@ -430,6 +441,7 @@ impl MediaTransportAdapter {
         rtp.remote_rtcp = config.remote_rtcp;
         rtp.rtcp_mux = config.rtcp_mux;
         rtp.session_bandwidth_bps = 128_000;
+        rtp.rtcp_min_interval = config.rtcp_min_interval;
         let session = RtpSession::new(rtp, now, Box::new(splitmix(config.seed)))
             .map_err(|e| AdapterError::Rtp(e.to_string()))?;
         let (srtp_tx, srtp_rx) = match &config.srtp {
@@ -454,7 +466,8 @@ impl MediaTransportAdapter {
             Bitrates::Range(_, _) => Some(params.bitrate.unwrap_or(32_000)),
             _ => None,
         };
-        Ok(Self {
+        let adaptation = adaptation_for(config.adaptation, bitrate_cap, &params);
+        let mut this = Self {
             codec,
             payload_type: config.payload_type,
             receive_payload_type: config.receive_payload_type,
@@ -477,6 +490,8 @@ impl MediaTransportAdapter {
             dtmf_out: None,
             dtmf_queue: VecDeque::with_capacity(16),
             bitrate_cap,
+            adaptation,
+            adapt: config.adaptation,
             rx_buf: vec![0; DATAGRAM_LEN],
             play: Vec::with_capacity(2 * span + frame_samples),
             play_pos: 0,
@@ -487,7 +502,9 @@ impl MediaTransportAdapter {
             events: VecDeque::with_capacity(EVENT_CAPACITY),
             counters: AdapterCounters::default(),
             params,
-        })
+        };
+        this.poll_adaptation();
+        Ok(this)
     }
 
     /// The PCM format of capture and playout frames: the codec's sampling rate and channels.
@@ -562,6 +579,9 @@ impl MediaTransportAdapter {
                 self.encoder = Some(registry.encoder(self.codec.name, &self.params)?);
                 self.talkspurt = true;
                 self.pending.clear();
+                if let Some(d) = self.adaptation.as_ref().map(AudioAdaptation::decision) {
+                    self.apply_adaptation(&d);
+                }
             }
             (false, true) => {
                 self.encoder = None;
@@ -627,7 +647,9 @@ impl MediaTransportAdapter {
             Bitrates::Range(_, _) => Some(params.bitrate.unwrap_or(32_000)),
             _ => None,
         };
+        self.adaptation = adaptation_for(self.adapt, self.bitrate_cap, &params);
         self.params = params;
+        self.poll_adaptation();
         self.payload_type = payload_type;
         self.receive_payload_type = receive_payload_type;
         self.dtmf = dtmf;
@@ -881,7 +903,7 @@ impl MediaTransportAdapter {
     /// Runs the RTP session's timers.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.session.handle_timeout(now);
-        self.drain_session_events();
+        self.drain_session_events(now);
     }
 
     /// Leaves the session: the next [`Self::poll_transmit`] carries RTCP BYE.
@@ -964,14 +986,14 @@ impl MediaTransportAdapter {
                 self.counters.other_payload_type += 1;
             }
         }
-        self.drain_session_events();
+        self.drain_session_events(now);
     }
 
     fn push_event(&mut self, e: AdapterEvent) {
         push_event(&mut self.events, &mut self.counters, e);
     }
 
-    fn drain_session_events(&mut self) {
+    fn drain_session_events(&mut self, now: Instant) {
         while let Some(e) = self.session.poll_event() {
             match e {
                 RtpEvent::TransportUp => self.push_event(AdapterEvent::TransportUp),
@@ -983,28 +1005,54 @@ impl MediaTransportAdapter {
                     self.push_event(AdapterEvent::RemoteAddressChanged { address: new })
                 }
                 RtpEvent::ReceiverReport(r) => {
-                    if let Some(enc) = self.encoder.as_mut() {
-                        let pct = (r.fraction_lost * 100.0).round().clamp(0.0, 100.0) as u8;
-                        if enc.set_expected_loss(pct).is_ok() {
-                            self.counters.loss_hints += 1;
-                        }
+                    if let Some(a) = self.adaptation.as_mut() {
+                        a.on_receiver_report(now, r.fraction_lost, r.jitter_ms, r.rtt);
                     }
                     self.push_event(AdapterEvent::ReceiverReport(r));
+                    self.poll_adaptation();
                 }
                 RtpEvent::BandwidthEstimate { bps } => {
-                    if let (Some(enc), Some(cap)) = (self.encoder.as_mut(), self.bitrate_cap) {
-                        let pps = 1000 / u64::from(self.params.ptime_ms.max(1));
-                        let overhead = u64::from(PACKET_OVERHEAD_BYTES) * 8 * pps;
-                        let target =
-                            bps.saturating_sub(overhead).clamp(6_000, u64::from(cap)) as u32;
-                        if enc.set_bitrate(target).is_ok() {
-                            self.counters.bitrate_changes += 1;
-                        }
+                    if let Some(a) = self.adaptation.as_mut() {
+                        a.on_bandwidth_estimate(now, bps);
                     }
                     self.push_event(AdapterEvent::BandwidthEstimate { bps });
+                    self.poll_adaptation();
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// Applies an adaptation decision to the encoder: bitrate (codecs with an adjustable one),
+    /// in-band FEC and expected loss. The packet time is a suggestion for the owner (an SDP
+    /// update) and is not applied here.
+    pub fn apply_adaptation(&mut self, d: &AdaptationDecision) {
+        let Some(enc) = self.encoder.as_mut() else {
+            return;
+        };
+        let _ = enc.set_fec(d.fec);
+        if enc.set_expected_loss(d.expected_loss_pct).is_ok() {
+            self.counters.loss_hints += 1;
+        }
+        if self.bitrate_cap.is_some() && enc.set_bitrate(d.bitrate).is_ok() {
+            self.counters.bitrate_changes += 1;
+        }
+    }
+
+    /// The adaptation policy, when the codec adapts.
+    pub fn adaptation(&self) -> Option<&AudioAdaptation> {
+        self.adaptation.as_ref()
+    }
+
+    /// Applies and reports the policy's new decision, if any.
+    fn poll_adaptation(&mut self) {
+        if let Some(d) = self
+            .adaptation
+            .as_mut()
+            .and_then(AudioAdaptation::poll_decision)
+        {
+            self.apply_adaptation(&d);
+            self.push_event(AdapterEvent::Adapted(d));
         }
     }
 
@@ -1235,6 +1283,20 @@ fn dtmf_receive(
             *state = Some(cur);
         }
     }
+}
+
+/// The adaptation policy for a codec whose bitrate may go up to `cap` (`None`: fixed-rate
+/// codecs do not adapt).
+fn adaptation_for(
+    enabled: bool,
+    cap: Option<u32>,
+    params: &CodecParams,
+) -> Option<AudioAdaptation> {
+    let cap = cap.filter(|_| enabled)?;
+    Some(AudioAdaptation::new(AdaptationConfig::new(
+        cap,
+        params.ptime_ms,
+    )))
 }
 
 fn new_jitter(

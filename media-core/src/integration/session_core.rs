@@ -40,7 +40,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::codec::{CodecRegistry, SdpCodec};
+use crate::events::{CodecEvent, CorrelationId, Event, EventKind};
 use crate::frame::AudioFormat;
+use crate::integration::call_quality::CallQuality;
 use crate::integration::rtp_core::{
     AdapterConfig, AdapterCounters, AdapterError, AdapterEvent, MediaTransportAdapter, SrtpKeys,
 };
@@ -48,17 +50,14 @@ use crate::integration::sdp::{
     Direction, LocalConfig, NegotiatedMedia, Negotiator, ReceiveFormat, SdpError, SrtpPolicy,
     SrtpSuite,
 };
+use crate::quality::adaptation::AdaptationDecision;
 use crate::quality::estimation::{rate, CodecImpairment, EModelParams};
+use crate::quality::metrics::{MetricsSnapshot, QualityChange, QualityMonitorConfig};
 use crate::session::{
     ConfigError, DtmfDigit, FailureReason, HoldMode, JitterDelay, MediaDirection, MediaSession,
-    MediaSessionConfig, MuteSide, QualityAlert, QualityMetric, SessionError, SessionEvent,
-    SessionId, SessionState, SrtpConfig, SrtpProfile,
+    MediaSessionConfig, MuteSide, SessionError, SessionEvent, SessionId, SessionState, SrtpConfig,
+    SrtpProfile,
 };
-
-/// How often the quality monitor looks at the receive statistics.
-const QUALITY_INTERVAL: Duration = Duration::from_secs(5);
-/// Below this estimated MOS a quality alert is raised (once until it recovers).
-const MOS_ALERT: f64 = 3.6;
 
 /// Fills a buffer with cryptographically secure random bytes (SRTP keys, SSRC seed).
 pub type RandomFill = Box<dyn FnMut(&mut [u8]) + Send>;
@@ -88,6 +87,13 @@ pub struct ControllerConfig {
     pub cname: String,
     /// Session number in events.
     pub id: u64,
+    /// Adapt the encoder (bitrate, FEC, expected loss) to network feedback.
+    pub adaptation: bool,
+    /// Minimum RTCP interval (RFC 3550's 5 s by default; feedback reaches the adaptation no
+    /// faster than this).
+    pub rtcp_min_interval: Duration,
+    /// Thresholds of the quality monitor (degraded / recovered events and MOS alerts).
+    pub quality: QualityMonitorConfig,
 }
 
 impl ControllerConfig {
@@ -106,6 +112,9 @@ impl ControllerConfig {
             remote_uri: "sip:remote@invalid".into(),
             cname: format!("media-core@{}", local.ip()),
             id: 1,
+            adaptation: true,
+            rtcp_min_interval: Duration::from_secs(5),
+            quality: QualityMonitorConfig::default(),
         }
     }
 }
@@ -186,6 +195,25 @@ pub enum ControllerEvent {
     TransportUp,
     /// No media packet for the transport timeout (5 s).
     TransportDown,
+    /// What we hear degraded or recovered (the quality monitor, with hysteresis).
+    Quality(QualityChange),
+    /// The adaptation changed the encoder: `BitrateChanged` or `FecChanged`.
+    Codec(CodecEvent),
+}
+
+impl ControllerEvent {
+    /// The event for the [event bus](crate::events), stamped with `session` and `now`
+    /// (session events keep their own stamps). `TransportUp`/`TransportDown` have no bus
+    /// payload (the session's state events cover them): `None`.
+    pub fn to_bus_event(&self, session: SessionId, now: Instant) -> Option<Event> {
+        let kind = match self {
+            Self::Session(e) => return Some(Event::from(e.clone())),
+            Self::Quality(q) => EventKind::QualityChange(*q),
+            Self::Codec(c) => EventKind::Codec(c.clone()),
+            _ => return None,
+        };
+        Some(Event::new(session, CorrelationId(0), now, kind))
+    }
 }
 
 /// Receive and send figures of a call, for reports.
@@ -217,9 +245,18 @@ pub struct CallStats {
     pub jitter_buffer_target_ms: f64,
     /// Round-trip time from RTCP, ms, when measured.
     pub rtt_ms: Option<f64>,
-    /// Estimated MOS (E-model, G.107) from the measured loss (playout losses, late packets
-    /// and discards included), the jitter buffer delay plus a packet time and half the RTT.
+    /// Estimated MOS of what we hear now: the receive direction's [`MetricsSnapshot`]
+    /// (E-model over the last 5 s: loss not recovered by FEC, burstiness, jitter-buffer
+    /// delay + packet time + look-ahead + half the RTT, distortion).
     pub mos: f64,
+    /// The receive direction's figures (level, clipping, concealment, R, MOS...).
+    pub receive: MetricsSnapshot,
+    /// The send direction's figures (our capture; loss and jitter as the remote reports).
+    pub send: MetricsSnapshot,
+    /// Whether the quality monitor considers the call degraded.
+    pub degraded: bool,
+    /// The adaptation's decision in force (codecs that adapt).
+    pub adaptation: Option<AdaptationDecision>,
     /// DTMF events received.
     pub dtmf_received: u64,
     /// The adapter's counters.
@@ -247,9 +284,9 @@ pub struct MediaSessionController {
     events: VecDeque<ControllerEvent>,
     /// Datagrams (the final BYE) left after the adapter was released.
     final_tx: VecDeque<(SocketAddr, Vec<u8>)>,
-    quality_at: Option<Instant>,
-    quality_base: (u64, u64),
-    quality_alerted: bool,
+    quality: Option<CallQuality>,
+    /// The adaptation decision last reported (for BitrateChanged / FecChanged).
+    adapted: Option<AdaptationDecision>,
 }
 
 impl fmt::Debug for MediaSessionController {
@@ -320,9 +357,8 @@ impl MediaSessionController {
             adapter: None,
             events: VecDeque::new(),
             final_tx: VecDeque::new(),
-            quality_at: None,
-            quality_base: (0, 0),
-            quality_alerted: false,
+            quality: None,
+            adapted: None,
         };
         // Check the configuration once (codec names, ptime).
         Negotiator::new(&this.registry, this.local_config())?;
@@ -529,6 +565,8 @@ impl MediaSessionController {
             jitter_min_ms: self.config.jitter.min_ms,
             jitter_max_ms: self.config.jitter.max_ms,
             seed: u64::from_le_bytes(seed),
+            adaptation: self.config.adaptation,
+            rtcp_min_interval: self.config.rtcp_min_interval,
         }
     }
 
@@ -566,6 +604,9 @@ impl MediaSessionController {
                         let cfg = self.adapter_config(&media);
                         self.adapter = Some(MediaTransportAdapter::new(cfg, &self.registry, now)?);
                     }
+                    if let (Some(q), Some(a)) = (self.quality.as_mut(), self.adapter.as_ref()) {
+                        q.set_codec(a);
+                    }
                 }
                 if let Some(adapter) = self.adapter.as_mut() {
                     if change.remote_address || adapter.remote() != Some(media.remote) {
@@ -581,6 +622,7 @@ impl MediaSessionController {
             _ => {
                 let cfg = self.adapter_config(&media);
                 let adapter = MediaTransportAdapter::new(cfg, &self.registry, now)?;
+                self.quality = Some(CallQuality::new(&adapter, self.config.quality));
                 self.session = Some(MediaSession::new(SessionId(self.config.id), config, now));
                 self.adapter = Some(adapter);
                 self.negotiated = Some(media);
@@ -614,7 +656,6 @@ impl MediaSessionController {
         let s = self.session_mut()?;
         s.start(now)?;
         s.on_started(now)?;
-        self.quality_at = now.checked_add(QUALITY_INTERVAL);
         self.reconcile()
     }
 
@@ -707,19 +748,30 @@ impl MediaSessionController {
         if let Some(a) = self.adapter.as_mut() {
             a.push_capture_frame(now, pcm, send_audio);
         }
+        if let Some(q) = self.quality.as_mut() {
+            q.on_capture(pcm);
+        }
     }
 
     /// Plays 10 ms into `out`; returns the samples written (silence when nothing plays).
     pub fn pull_playout_frame(&mut self, now: Instant, out: &mut [i16]) -> usize {
         let (_, _, _, play) = self.flows();
-        match self.adapter.as_mut() {
-            Some(a) => a.pull_playout_frame(now, out, play),
-            None => {
-                let n = out.len().min(self.frame_samples());
-                out[..n].fill(0);
-                n
+        let Some(a) = self.adapter.as_mut() else {
+            let n = out.len().min(self.frame_samples());
+            out[..n].fill(0);
+            return n;
+        };
+        let n = a.pull_playout_frame(now, out, play);
+        if let Some(q) = self.quality.as_mut() {
+            let found = q.on_playout(now, &out[..n], a);
+            if let Some(change) = found.change {
+                self.events.push_back(ControllerEvent::Quality(change));
+            }
+            if let (Some(alert), Some(s)) = (found.alert, self.session.as_mut()) {
+                let _ = s.handle_quality_alert(alert, now);
             }
         }
+        n
     }
 
     /// A datagram received on our socket.
@@ -743,56 +795,17 @@ impl MediaSessionController {
 
     /// When [`Self::handle_timeout`] is due next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let a = self
-            .adapter
+        self.adapter
             .as_ref()
-            .and_then(MediaTransportAdapter::poll_timeout);
-        match (a, self.quality_at) {
-            (Some(a), Some(q)) => Some(a.min(q)),
-            (a, q) => a.or(q),
-        }
+            .and_then(MediaTransportAdapter::poll_timeout)
     }
 
-    /// Runs timers due at `now` (RTCP, transport timeout, the quality monitor).
+    /// Runs timers due at `now` (RTCP, transport timeout).
     pub fn handle_timeout(&mut self, now: Instant) {
         if let Some(a) = self.adapter.as_mut() {
             a.handle_timeout(now);
         }
         self.drain_adapter(now);
-        if self.quality_at.is_some_and(|q| now >= q) {
-            self.quality_at = now.checked_add(QUALITY_INTERVAL);
-            self.check_quality(now);
-        }
-    }
-
-    fn check_quality(&mut self, now: Instant) {
-        let Some(a) = self.adapter.as_ref() else {
-            return;
-        };
-        let js = a.jitter_stats();
-        let (played, lost) = (js.played, js.lost + js.discarded);
-        let (bp, bl) = self.quality_base;
-        self.quality_base = (played, lost);
-        let total = (played - bp.min(played)) + (lost - bl.min(lost));
-        if total == 0 {
-            return;
-        }
-        let loss_pct = 100.0 * (lost - bl.min(lost)) as f64 / total as f64;
-        let delay = js.current_delay_ms + f64::from(a.params().ptime_ms);
-        let mos = estimate_mos(a.codec().name, loss_pct, delay);
-        if mos < MOS_ALERT && !self.quality_alerted {
-            self.quality_alerted = true;
-            let alert = QualityAlert {
-                metric: QualityMetric::Mos,
-                value: mos as f32,
-                threshold: MOS_ALERT as f32,
-            };
-            if let Some(s) = self.session.as_mut() {
-                let _ = s.handle_quality_alert(alert, now);
-            }
-        } else if mos >= MOS_ALERT + 0.2 {
-            self.quality_alerted = false;
-        }
     }
 
     fn drain_adapter(&mut self, now: Instant) {
@@ -804,6 +817,27 @@ impl MediaSessionController {
                 AdapterEvent::TransportUp => self.events.push_back(ControllerEvent::TransportUp),
                 AdapterEvent::TransportDown => {
                     self.events.push_back(ControllerEvent::TransportDown)
+                }
+                AdapterEvent::ReceiverReport(r) => {
+                    if let Some(q) = self.quality.as_mut() {
+                        q.on_report(&r);
+                    }
+                }
+                AdapterEvent::Adapted(d) => {
+                    let old = self.adapted.replace(d);
+                    if old.map(|o| o.bitrate) != Some(d.bitrate) {
+                        self.events
+                            .push_back(ControllerEvent::Codec(CodecEvent::BitrateChanged {
+                                from: old.map(|o| o.bitrate),
+                                to: d.bitrate,
+                            }));
+                    }
+                    if old.map(|o| o.fec) != Some(d.fec) {
+                        self.events
+                            .push_back(ControllerEvent::Codec(CodecEvent::FecChanged {
+                                enabled: d.fec,
+                            }));
+                    }
                 }
                 AdapterEvent::Dtmf { event, duration } => {
                     if let (Some(d), Some(s)) =
@@ -841,6 +875,14 @@ impl MediaSessionController {
         };
         let delay =
             js.current_delay_ms + f64::from(a.params().ptime_ms) + rtt_ms.unwrap_or(0.0) / 2.0;
+        let quality = self.quality.as_ref().map(CallQuality::receive);
+        let fallback = crate::quality::metrics::MediaMetrics::new(
+            a.codec().name,
+            a.params().sample_rate,
+            a.params().ptime_ms,
+            0.0,
+        )
+        .snapshot();
         Some(CallStats {
             codec: a.codec().name,
             packets_sent: rtp.sender.total_packets,
@@ -855,7 +897,11 @@ impl MediaSessionController {
             jitter_buffer_delay_ms: js.current_delay_ms,
             jitter_buffer_target_ms: js.target_delay_ms,
             rtt_ms,
-            mos: estimate_mos(a.codec().name, loss_pct, delay),
+            mos: quality.map_or_else(|| estimate_mos(a.codec().name, loss_pct, delay), |q| q.mos),
+            receive: quality.unwrap_or(fallback),
+            send: self.quality.as_ref().map_or(fallback, CallQuality::send),
+            degraded: self.quality.as_ref().is_some_and(CallQuality::degraded),
+            adaptation: a.adaptation().map(|p| p.decision()),
             dtmf_received: c.dtmf_events,
             counters: c,
         })

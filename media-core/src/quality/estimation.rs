@@ -17,10 +17,24 @@ pub struct CodecImpairment {
 }
 
 impl CodecImpairment {
-    /// The G.113 Appendix I values for a codec, by name. G.711 is listed with its Appendix I
-    /// concealment, which our decoders always run (Bpl 25.1; `g711-noplc` gives 4.3). L16 has no
-    /// coding distortion and the same concealment, so it takes G.711's values. Codecs without a
-    /// narrowband G.113 entry (G.722, Opus: wideband, rated by G.107.1) give `None`.
+    /// The impairment values for a codec, by name (case-blind), with where each comes from:
+    ///
+    /// | name | Ie | Bpl | source |
+    /// |---|---|---|---|
+    /// | `pcmu`, `pcma`, `g711`, `l16` | 0 | 25.1 | G.113 Appendix I, G.711 with Appendix I PLC (our decoders always conceal with it; L16 has no coding distortion and the same concealment) |
+    /// | `g711-noplc` | 0 | 4.3 | G.113 Appendix I, G.711 without PLC |
+    /// | `g729a`, `g729` | 11 | 19.0 | G.113 Appendix I, G.729A + VAD |
+    /// | `g723.1` | 15 | 16.1 | G.113 Appendix I, G.723.1 6.3 kbit/s + VAD |
+    /// | `ilbc` | 17 | 16 | **estimate**, ours: ITU-T P.834 method (Ie from instrumental scores) applied to our PESQ figures of iLBC 30 ms (README table: 3.85 at 0 % vs G.711 4.40); Bpl fitted to the 5/10/20 % figures, scaled so that the same fit of G.711 gives G.113's 25.1. G.113 has no iLBC entry |
+    /// | `g722` | 0 | 5 | **estimate** on the narrowband scale (see below); Bpl fitted to our wideband PESQ figures of G.722 with its concealment, scaled as for iLBC |
+    /// | `opus` | 0 | 27 | **estimate** on the narrowband scale; no G.113 value exists; Bpl fitted as above to our PESQ figures of Opus 24 kbit/s with in-band FEC told the loss rate (the adaptation does that) |
+    ///
+    /// Wideband codecs (G.722, Opus at 16 kHz and up) belong on the wideband E-model of
+    /// G.107.1 (R up to 129, Ie,wb from G.113 Appendix IV). This module is the narrowband
+    /// G.107 only, so they are rated as if band-limited to telephone band with Ie = 0 (a
+    /// vendor planning guide that maps G.113 Appendix IV's Ie,wb of G.722 at 64 kbit/s to the
+    /// narrowband scale gets Ie of about -1): their wideband advantage is not credited, and
+    /// their MOS tops out at G.711's 4.41.
     pub fn for_codec(name: &str) -> Option<Self> {
         // Case-blind without allocating (the quality monitor calls this during calls).
         let is = |names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(name));
@@ -32,6 +46,12 @@ impl CodecImpairment {
             (11.0, 19.0)
         } else if is(&["g723.1", "g7231"]) {
             (15.0, 16.1)
+        } else if is(&["ilbc"]) {
+            (17.0, 16.0)
+        } else if is(&["g722"]) {
+            (0.0, 5.0)
+        } else if is(&["opus"]) {
+            (0.0, 27.0)
         } else {
             return None;
         };
@@ -138,8 +158,14 @@ pub struct Rating {
     pub ro: f64,
     /// Simultaneous impairment Is.
     pub is: f64,
-    /// Delay impairment Id.
+    /// Delay impairment Id = Idte + Idle + Idd.
     pub id: f64,
+    /// Talker echo impairment Idte (Idtes when STMR > 20 dB).
+    pub idte: f64,
+    /// Listener echo impairment Idle.
+    pub idle: f64,
+    /// Impairment of too-long absolute delay Idd.
+    pub idd: f64,
     /// Effective equipment impairment Ie,eff.
     pub ie_eff: f64,
     /// Transmission rating R = Ro - Is - Id - Ie,eff + A.
@@ -222,6 +248,9 @@ pub fn rate(p: &EModelParams) -> Rating {
         ro,
         is,
         id,
+        idte,
+        idle,
+        idd,
         ie_eff,
         r,
         mos: mos_from_r(r),

@@ -1,10 +1,10 @@
-//! Batched receive for the driver: `recvmmsg` (and GRO) through `quinn-udp` when the
-//! feature is on, an uninhabited stand-in when it is off.
+//! Batched receive (`recvmmsg`, GRO) and send (GSO) for the driver through `quinn-udp` when
+//! the feature is on, uninhabited stand-ins when it is off.
 
 #[cfg(feature = "quinn-udp")]
-pub(super) use with_quinn::BatchRecv;
+pub(super) use with_quinn::{BatchRecv, BatchSend};
 #[cfg(not(feature = "quinn-udp"))]
-pub(super) use without::BatchRecv;
+pub(super) use without::{BatchRecv, BatchSend};
 #[cfg(feature = "quinn-udp")]
 mod with_quinn {
     //! Batched receive through `quinn-udp` (`recvmmsg`, GRO): safe code over its unsafe core.
@@ -12,7 +12,7 @@ mod with_quinn {
     use std::io::{self, IoSliceMut};
     use std::net::SocketAddr;
 
-    use quinn_udp::{RecvMeta, UdpSocketState, BATCH_SIZE};
+    use quinn_udp::{RecvMeta, Transmit, UdpSocketState, BATCH_SIZE};
     use tokio::io::Interest;
     use tokio::net::UdpSocket;
 
@@ -60,6 +60,87 @@ mod with_quinn {
             (meta.addr, meta.stride, buf)
         }
     }
+
+    /// Datagrams of one size (the last may be shorter) to one destination, gathered to leave
+    /// in one `sendmsg` with UDP GSO (segmentation offload) where the kernel offers it.
+    pub(crate) struct BatchSend {
+        state: UdpSocketState,
+        buf: Vec<u8>,
+        destination: Option<SocketAddr>,
+        segment: usize,
+        count: usize,
+        max_segments: usize,
+        /// A shorter datagram ended the batch (GSO allows only the last one to be shorter).
+        closed: bool,
+    }
+
+    impl BatchSend {
+        /// `None` if the socket refuses the options or the kernel has no GSO.
+        pub(crate) fn new(socket: &UdpSocket) -> Option<Self> {
+            let state = UdpSocketState::new(socket.into()).ok()?;
+            let max_segments = state.max_gso_segments().min(64);
+            (max_segments > 1).then(|| Self {
+                state,
+                buf: Vec::with_capacity(64 * 1500),
+                destination: None,
+                segment: 0,
+                count: 0,
+                max_segments,
+                closed: false,
+            })
+        }
+
+        /// Whether `len` bytes to `destination` can join the batch (else flush first).
+        pub(crate) fn fits(&self, destination: SocketAddr, len: usize) -> bool {
+            self.count == 0
+                || (self.destination == Some(destination)
+                    && !self.closed
+                    && len <= self.segment
+                    && self.count < self.max_segments
+                    && self.buf.len() + len <= 65_000)
+        }
+
+        /// Appends a datagram (after [`fits`](Self::fits) said yes or a flush).
+        pub(crate) fn push(&mut self, destination: SocketAddr, datagram: &[u8]) {
+            if self.count == 0 {
+                self.destination = Some(destination);
+                self.segment = datagram.len();
+                self.closed = false;
+                self.buf.clear();
+            } else if datagram.len() < self.segment {
+                self.closed = true;
+            }
+            self.buf.extend_from_slice(datagram);
+            self.count += 1;
+        }
+
+        /// Datagrams waiting.
+        pub(crate) fn len(&self) -> usize {
+            self.count
+        }
+
+        /// Sends the batch (waiting for the socket to take it); the datagrams it held.
+        pub(crate) async fn flush(&mut self, socket: &UdpSocket) -> (usize, io::Result<()>) {
+            let count = std::mem::take(&mut self.count);
+            let Some(destination) = self.destination.take().filter(|_| count > 0) else {
+                return (0, Ok(()));
+            };
+            let transmit = Transmit {
+                destination,
+                ecn: None,
+                contents: &self.buf,
+                segment_size: (count > 1).then_some(self.segment),
+                src_ip: None,
+            };
+            let state = &self.state;
+            let r = socket
+                .async_io(Interest::WRITABLE, || {
+                    state.try_send(socket.into(), &transmit)
+                })
+                .await;
+            (count, r)
+        }
+    }
 }
 
 #[cfg(not(feature = "quinn-udp"))]
@@ -81,6 +162,31 @@ mod without {
         }
 
         pub(crate) fn get(&mut self, _: usize) -> (std::net::SocketAddr, usize, &mut [u8]) {
+            match *self {}
+        }
+    }
+
+    /// Never constructed.
+    pub(crate) enum BatchSend {}
+
+    impl BatchSend {
+        pub(crate) fn new(_: &UdpSocket) -> Option<Self> {
+            None
+        }
+
+        pub(crate) fn fits(&self, _: std::net::SocketAddr, _: usize) -> bool {
+            match *self {}
+        }
+
+        pub(crate) fn push(&mut self, _: std::net::SocketAddr, _: &[u8]) {
+            match *self {}
+        }
+
+        pub(crate) fn len(&self) -> usize {
+            match *self {}
+        }
+
+        pub(crate) async fn flush(&mut self, _: &UdpSocket) -> (usize, std::io::Result<()>) {
             match *self {}
         }
     }

@@ -46,6 +46,14 @@ impl<T> Queue<T> {
     /// `item` itself if it is evictable and none is, or grows if neither is). Returns what
     /// was evicted.
     pub(super) fn push(&self, item: T, evictable: impl Fn(&T) -> bool) -> Option<T> {
+        let evicted = self.push_quiet(item, evictable);
+        self.notify.notify_one();
+        evicted
+    }
+
+    /// [`push`](Self::push) without waking the consumer: call [`wake`](Self::wake) once
+    /// after a batch (one wakeup per batch instead of one per packet).
+    pub(super) fn push_quiet(&self, item: T, evictable: impl Fn(&T) -> bool) -> Option<T> {
         let mut state = self.lock();
         let mut evicted = None;
         if state.items.len() >= state.capacity {
@@ -58,9 +66,12 @@ impl<T> Queue<T> {
             }
         }
         state.items.push_back(item);
-        drop(state);
-        self.notify.notify_one();
         evicted
+    }
+
+    /// Wakes the consumer after [`push_quiet`](Self::push_quiet).
+    pub(super) fn wake(&self) {
+        self.notify.notify_one();
     }
 
     pub(super) fn close(&self) {

@@ -19,7 +19,7 @@ fn split_fb<'a>(raw: &RawRtcp<'a>, packet_type: u8) -> Result<(Ssrc, Ssrc, &'a [
 }
 
 /// Writes a feedback header (common header, sender and media SSRC); returns the FCI area.
-fn write_fb<'o>(
+pub(super) fn write_fb<'o>(
     out: &'o mut [u8],
     fmt: u8,
     packet_type: u8,

@@ -1,19 +1,24 @@
 //! Send-side bandwidth estimation from RTCP feedback.
 //!
-//! Two inputs, combined by taking the minimum:
+//! Three inputs, combined by taking the minimum:
 //!
 //! - **Loss-based**, in the spirit of the loss controller of Google Congestion Control
 //!   (draft-ietf-rmcat-gcc-02 §6): every receiver report block about our stream carries the
 //!   fraction lost since the previous report. Below 2% the rate grows by 8% per second of
 //!   elapsed time (compounded, at most [`BweConfig::max_increase_step`] per report); between
-//!   2% and 10% it holds; above 10% it is cut to `rate * (1 - 0.5 * loss)`.
+//!   2% and 10% it holds; above 10% it is cut to `rate * (1 - 0.5 * loss)`, at most once per
+//!   [`BweConfig::decrease_interval`].
+//!   With transport-wide feedback, each feedback packet's share of lost packets is a loss
+//!   report too (every 50-100 ms instead of every RTCP interval), and the loss-based rate is
+//!   kept at or below the delay-based one, as libwebrtc does.
 //! - **REMB** (draft-alvestrand-rmcat-remb): the peer's own estimate of what it can receive,
 //!   honoured as a ceiling while it is fresh ([`BweConfig::remb_timeout`]).
 //!
-//! Transport-wide congestion control feedback (TWCC, draft-holmer-rmcat-transport-wide-cc) is
-//! **not** parsed: a delay-based controller needs per-packet arrival times, which this crate
-//! does not yet read. Such packets arrive as [`RtcpPacket::Other`](crate::RtcpPacket::Other)
-//! and are ignored.
+//! - **Delay-based**, when transport-wide congestion control is on
+//!   ([`SessionConfig::twcc`](super::SessionConfig::twcc)): the peer's transport feedback
+//!   (draft-holmer-rmcat-transport-wide-cc-extensions-01) gives per-packet arrival times, and
+//!   GCC's trendline filter, overuse detector and AIMD controller
+//!   ([`DelayBasedBwe`](super::DelayBasedBwe)) turn them into a rate.
 //!
 //! The estimator is sans-IO like the session: every input carries `now`.
 
@@ -37,6 +42,9 @@ pub struct BweConfig {
     /// Longest elapsed time one report may grow the rate for (a report after a long silence
     /// does not multiply the rate at once).
     pub max_increase_step: Duration,
+    /// Shortest time between two loss-based cuts (libwebrtc: 300 ms plus the RTT), so that
+    /// a burst of loss reported in several reports in a row counts once.
+    pub decrease_interval: Duration,
     /// A REMB older than this no longer caps the estimate.
     pub remb_timeout: Duration,
     /// Relative change of the combined estimate that raises a new
@@ -54,6 +62,7 @@ impl Default for BweConfig {
             decrease_above: 0.10,
             increase_per_second: 0.08,
             max_increase_step: Duration::from_secs(2),
+            decrease_interval: Duration::from_millis(300),
             remb_timeout: Duration::from_secs(10),
             report_threshold: 0.05,
         }
@@ -66,7 +75,9 @@ pub struct BandwidthEstimator {
     config: BweConfig,
     loss_bps: f64,
     last_loss_update: Option<Instant>,
+    last_decrease: Option<Instant>,
     remb: Option<(u64, Instant)>,
+    delay_bps: Option<u64>,
     last_reported: u64,
 }
 
@@ -79,7 +90,9 @@ impl BandwidthEstimator {
             config,
             loss_bps: initial as f64,
             last_loss_update: None,
+            last_decrease: None,
             remb: None,
+            delay_bps: None,
             last_reported: initial,
         }
     }
@@ -106,10 +119,22 @@ impl BandwidthEstimator {
             let growth = (1.0 + self.config.increase_per_second).powf(elapsed.as_secs_f64());
             self.loss_bps *= growth;
         } else if loss > self.config.decrease_above {
-            self.loss_bps *= 1.0 - 0.5 * loss;
+            let may_cut = self
+                .last_decrease
+                .is_none_or(|t| now.saturating_duration_since(t) >= self.config.decrease_interval);
+            if may_cut {
+                self.loss_bps *= 1.0 - 0.5 * loss;
+                self.last_decrease = Some(now);
+            }
         }
         let min = self.config.min_bps.min(self.config.max_bps) as f64;
-        self.loss_bps = self.loss_bps.clamp(min, self.config.max_bps as f64);
+        // As in libwebrtc, the loss-based rate does not run ahead of the delay-based one
+        // (else a long loss-free spell would leave it far above anything the path carries).
+        let ceiling = self.delay_bps.map_or(f64::MAX, |d| d as f64);
+        self.loss_bps = self
+            .loss_bps
+            .min(ceiling)
+            .clamp(min, self.config.max_bps as f64);
         self.estimate(now)
     }
 
@@ -117,6 +142,18 @@ impl BandwidthEstimator {
     pub fn on_remb(&mut self, now: Instant, bitrate_bps: u64) -> u64 {
         self.remb = Some((bitrate_bps, now));
         self.estimate(now)
+    }
+
+    /// Feeds the delay-based estimate from transport-wide feedback (see
+    /// [`DelayBasedBwe`](super::DelayBasedBwe)). Returns the new combined estimate.
+    pub fn on_delay_based(&mut self, now: Instant, bps: u64) -> u64 {
+        self.delay_bps = Some(bps);
+        self.estimate(now)
+    }
+
+    /// The delay-based estimate alone, once transport-wide feedback arrived.
+    pub const fn delay_based_bps(&self) -> Option<u64> {
+        self.delay_bps
     }
 
     /// The loss-based estimate alone.
@@ -129,10 +166,10 @@ impl BandwidthEstimator {
         self.remb
     }
 
-    /// The combined estimate at `now`: the loss-based one, capped by a fresh REMB, never
-    /// below the configured minimum.
+    /// The combined estimate at `now`: the loss-based one, capped by a fresh REMB and by the
+    /// delay-based estimate, never below the configured minimum.
     pub fn estimate(&self, now: Instant) -> u64 {
-        let loss = self.loss_bps as u64;
+        let loss = (self.loss_bps as u64).min(self.delay_bps.unwrap_or(u64::MAX));
         let est = match self.remb {
             Some((remb, at)) if now.saturating_duration_since(at) < self.config.remb_timeout => {
                 loss.min(remb)

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::bwe::BweConfig;
+use super::twcc::TwccConfig;
 use crate::rtcp::NtpTime;
 use crate::{PacketError, Ssrc};
 
@@ -92,6 +93,10 @@ pub struct SessionConfig {
     pub event_capacity: usize,
     /// Bandwidth estimation.
     pub bwe: BweConfig,
+    /// Transport-wide congestion control (when negotiated): stamp outgoing RTP with the
+    /// transport-wide sequence number, report arrivals of the peer's packets, and run the
+    /// delay-based estimator on the peer's feedback. Off by default.
+    pub twcc: Option<TwccConfig>,
     /// Wallclock (NTP) time at the `now` passed to [`RtpSession::new`]; sender reports carry
     /// it advanced by virtual time. Only round trips through our own clock are measured, so
     /// tests can leave it 0.
@@ -127,6 +132,7 @@ impl SessionConfig {
             max_sources: 64,
             event_capacity: 256,
             bwe: BweConfig::default(),
+            twcc: None,
             ntp_at_start: NtpTime(0),
             initial: None,
         }
@@ -158,6 +164,13 @@ impl SessionConfig {
             return Err(SessionError::Config(
                 "max_sources and source_timeout_intervals must be non-zero",
             ));
+        }
+        if let Some(t) = self.twcc {
+            if !(1..=14).contains(&t.extension_id) || t.feedback_interval.is_zero() {
+                return Err(SessionError::Config(
+                    "twcc needs an extension id in 1..=14 and a non-zero feedback interval",
+                ));
+            }
         }
         Ok(())
     }

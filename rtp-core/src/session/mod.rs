@@ -1,5 +1,8 @@
 //! A sans-IO RTP session (RFC 3550): source validation and statistics, RTCP scheduling and
-//! reports, SSRC collision handling, symmetric-RTP latching and bandwidth estimation.
+//! reports, SSRC collision handling, symmetric-RTP latching and bandwidth estimation, with
+//! transport-wide congestion control when [`SessionConfig::twcc`] is set (sequence numbers
+//! stamped on what we send, arrival feedback on what we receive, GCC's delay-based
+//! estimator on the peer's feedback; see [`TwccConfig`] and [`bwe`]).
 //!
 //! The session never touches a socket or a clock. The caller (the tokio
 //! [`driver`](crate::driver), or a test on virtual time) feeds it:
@@ -40,10 +43,12 @@
 
 pub mod bwe;
 mod config;
+mod delay_bwe;
 mod rtcp_io;
 mod rtcp_timer;
 mod sender;
 mod source;
+mod twcc;
 mod types;
 
 use std::collections::{HashMap, VecDeque};
@@ -52,17 +57,20 @@ use std::time::{Duration, Instant};
 
 pub use bwe::{BandwidthEstimator, BweConfig};
 pub use config::{Latching, RandomSource, Result, SessionConfig, SessionError};
+pub use delay_bwe::{BandwidthUsage, DelayBasedBwe};
 pub use sender::SenderStats;
 pub use source::{LastSenderReport, SourceStats};
+pub use twcc::{TwccConfig, TwccStats, TWCC_EXTENSION_URI};
 pub use types::{
     Received, ReportSummary, RtpReceived, SessionEvent, SessionStats, Transmit, TransmitKind,
 };
 
 use crate::rtcp::{is_rtcp, NtpTime, ReportBlock};
-use crate::{RtpPacket, RtpTimestamp, RtpWriter, SeqNo, Ssrc};
+use crate::{ExtensionElement, ExtensionWriter, RtpPacket, RtpTimestamp, RtpWriter, SeqNo, Ssrc};
 use rtcp_timer::{IntervalParams, RtcpTimer};
 use sender::LocalSender;
 use source::{RtpArrival, RtpVerdict, Source};
+use twcc::Twcc;
 
 /// Counters of what became of received datagrams.
 #[derive(Debug, Clone, Copy, Default)]
@@ -114,6 +122,7 @@ pub struct RtpSession {
     sources: HashMap<Ssrc, Source>,
     timer: RtcpTimer,
     bwe: BandwidthEstimator,
+    twcc: Option<Twcc>,
     events: VecDeque<SessionEvent>,
     counters: Counters,
     remote_rtp: Option<SocketAddr>,
@@ -174,6 +183,11 @@ impl RtpSession {
         let remote_rtcp = derive_rtcp(&config, config.remote_rtp);
         let event_capacity = config.event_capacity.max(1);
         let bwe = BandwidthEstimator::new(config.bwe);
+        let twcc = config.twcc.map(|t| {
+            let b = &config.bwe;
+            let delay = DelayBasedBwe::new(b.initial_bps, b.min_bps, b.max_bps);
+            Twcc::new(t, now, delay)
+        });
         Ok(Self {
             remote_rtp: config.remote_rtp,
             remote_rtcp,
@@ -181,6 +195,7 @@ impl RtpSession {
             sources: HashMap::with_capacity(config.max_sources.min(16)),
             timer,
             bwe,
+            twcc,
             events: VecDeque::with_capacity(event_capacity),
             counters: Counters::default(),
             latch: LatchState::default(),
@@ -266,8 +281,22 @@ impl RtpSession {
         let (seq, ts) = self
             .sender
             .next_packet(now, media_timestamp, clock_rate, payload.len());
+        // The transport-wide sequence number, when TWCC is on (the size counted is the RTP
+        // packet's: header, extension and payload).
+        let twcc_value = self.twcc.as_mut().map(|t| {
+            let size = crate::RTP_FIXED_HEADER_LEN + 8 + payload.len();
+            (t.config.extension_id, t.stamp(now, size))
+        });
+        let element;
         let mut writer = RtpWriter::new(payload_type, seq, ts, self.sender.ssrc, payload);
         writer.marker = marker;
+        if let Some((id, value)) = &twcc_value {
+            element = [ExtensionElement {
+                id: *id,
+                data: value,
+            }];
+            writer.extension = Some(ExtensionWriter::elements(&element)?);
+        }
         match writer.write(out) {
             Ok(len) => Ok(Transmit {
                 destination,
@@ -276,6 +305,9 @@ impl RtpSession {
             }),
             Err(e) => {
                 self.sender.unsend(payload.len());
+                if let Some(t) = self.twcc.as_mut() {
+                    t.unstamp();
+                }
                 Err(e.into())
             }
         }
@@ -334,6 +366,7 @@ impl RtpSession {
         if !self.check_latch_rtp(now, from, ssrc, packet.sequence_number()) {
             return None;
         }
+        self.twcc_on_rtp(now, &packet);
         if !self.sources.contains_key(&ssrc) {
             if self.sources.len() >= self.config.max_sources && !self.evict_stranger() {
                 self.counters.source_limit += 1;
@@ -580,6 +613,9 @@ impl RtpSession {
             return None;
         }
         let mut next = self.timer.tn;
+        if let Some(at) = self.twcc.as_ref().and_then(Twcc::poll_timeout) {
+            next = next.min(at);
+        }
         if self.transport_up {
             if let Some(last) = self.last_rx {
                 if let Some(at) = last.checked_add(self.config.transport_timeout) {
@@ -713,6 +749,7 @@ impl RtpSession {
             latched: self.latch.latched,
             transport_up: self.transport_up,
             bandwidth_estimate_bps: self.bwe.estimate(now),
+            twcc: self.twcc.as_ref().map(|t| t.stats),
             rtt: self.rtt,
             members: self.members(),
             senders: self.senders(),

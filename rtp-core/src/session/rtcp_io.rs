@@ -75,8 +75,8 @@ impl RtpSession {
                         self.bwe_changed(now);
                     }
                 }
-                // NACK, PLI, FIR, XR, APP and transport-wide feedback are not used by the
-                // session (TWCC is not parsed; see the bwe module).
+                Ok(RtcpPacket::TransportFeedback(fb)) => self.twcc_on_feedback(now, &fb),
+                // NACK, PLI, FIR, XR and APP are not used by the session.
                 Ok(_) => {}
             }
         }
@@ -174,7 +174,7 @@ impl RtpSession {
     }
 
     /// Raises [`SessionEvent::BandwidthEstimate`] when the estimate moved enough.
-    fn bwe_changed(&mut self, now: Instant) {
+    pub(super) fn bwe_changed(&mut self, now: Instant) {
         if let Some(bps) = self.bwe.take_change(now) {
             self.push_event(SessionEvent::BandwidthEstimate { bps });
         }
@@ -209,6 +209,24 @@ impl RtpSession {
             let len = write_collision_bye(&mut self.rtcp_buf, old).ok()?;
             self.sender.byes += 1;
             return Some(self.rtcp_transmit(destination, len));
+        }
+        if !self.closing {
+            if let Some(twcc) = self.twcc.as_mut() {
+                if let Some(len) = twcc.write_feedback(now, self.sender.ssrc, &mut self.rtcp_buf) {
+                    let Some(destination) = self.remote_rtcp else {
+                        self.counters.rtcp_no_destination += 1;
+                        return None;
+                    };
+                    // Counted as RTCP sent, but left out of the RFC 3550 average size that
+                    // schedules reports (feedback has its own cadence).
+                    self.counters.rtcp_sent += 1;
+                    return Some(Transmit {
+                        destination,
+                        kind: TransmitKind::Rtcp,
+                        contents: self.rtcp_buf.get(..len).unwrap_or_default(),
+                    });
+                }
+            }
         }
         if self.closing {
             self.closed = true;

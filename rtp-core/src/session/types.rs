@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::{SenderStats, SourceStats};
+use super::{SenderStats, SourceStats, TwccStats};
 use crate::{RtpPacket, Ssrc};
 
 /// Which socket a datagram belongs on (they differ without rtcp-mux).
@@ -189,6 +189,8 @@ pub struct SessionStats {
     pub transport_up: bool,
     /// The combined bandwidth estimate.
     pub bandwidth_estimate_bps: u64,
+    /// Transport-wide congestion control counters, when it is on.
+    pub twcc: Option<TwccStats>,
     /// The latest round-trip time measured.
     pub rtt: Option<Duration>,
     /// Members (us included) and senders as the RTCP interval counts them.

@@ -516,6 +516,9 @@ impl AudioEncoder for OpusEncoder {
     fn set_expected_loss(&mut self, percent: u8) -> Result<(), CodecError> {
         self.set_packet_loss_percent(percent)
     }
+    fn set_fec(&mut self, on: bool) -> Result<(), CodecError> {
+        self.set_inband_fec(on)
+    }
     fn delay_samples(&self) -> usize {
         self.lookahead as usize
     }
