@@ -38,6 +38,8 @@ fn adapter(
             jitter_min_ms: 40,
             jitter_max_ms: 300,
             seed: u64::from(local),
+            adaptation: false,
+            rtcp_min_interval: Duration::from_secs(5),
         },
         reg,
         t0,
