@@ -1,7 +1,8 @@
 //! The receive playout follows a sender whose clock runs faster or slower than ours (±1 %,
 //! far beyond real crystals) by time-stretching decoded speech by pitch periods: no frame is
 //! dropped or inserted, the buffer never runs dry, and the delay stays near the target.
-//! Two MediaTransportAdapters back to back in memory, on virtual time.
+//! Two MediaTransportAdapters back to back in memory, on virtual time. The receiver's calls
+//! (datagrams in, playout with stretching) allocate nothing in steady state.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -9,6 +10,42 @@ use std::time::{Duration, Instant};
 use media_core::codec::{CodecParams, CodecRegistry};
 use media_core::integration::rtp_core::{AdapterConfig, MediaTransportAdapter, DATAGRAM_LEN};
 use media_core::signal::speech_like;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+struct Counting;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    if COUNTING.with(Cell::get) {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+    }
+}
+
+// SAFETY: forwards to the system allocator, only counting calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        // SAFETY: the caller's contract is passed on unchanged.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is passed on unchanged.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        // SAFETY: the caller's contract is passed on unchanged.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
 
 fn adapter(
     reg: &CodecRegistry,
@@ -80,10 +117,14 @@ fn run(
             tx.push_capture_frame(now, &src[at..at + n], true);
             sent += 1;
             while let Some((_, len)) = tx.poll_transmit(now, &mut buf) {
+                COUNTING.with(|c| c.set(k > 300));
                 rx.handle_datagram(now, from, &buf[..len], true);
+                COUNTING.with(|c| c.set(false));
             }
         }
+        COUNTING.with(|c| c.set(k > 300));
         rx.pull_playout_frame(now, &mut out, true);
+        COUNTING.with(|c| c.set(false));
         let js = rx.jitter_stats();
         if k > 300 {
             worst_excess = worst_excess.max((js.current_delay_ms - js.target_delay_ms).abs());
@@ -120,6 +161,11 @@ fn fast_and_slow_senders_are_followed_by_stretching() {
                 "{codec} {ppm}: {c:?}"
             );
             assert!(excess < 60.0, "{codec} {ppm}: {excess} ms off target");
+            assert_eq!(
+                ALLOCATIONS.with(Cell::get),
+                0,
+                "{codec} {ppm}: receiver allocated"
+            );
         }
     }
 }
