@@ -124,6 +124,13 @@ enum Command {
         /// Local UDP port (0: any).
         #[arg(long, default_value_t = 0)]
         local_port: u16,
+        /// Write our SDP answer here before sending (with `a=ssrc:` of our stream, and with
+        /// `RTP/SAVP` our `a=crypto` key, for a peer configured by hand).
+        #[arg(long)]
+        answer: Option<PathBuf>,
+        /// Seconds to wait after writing the answer before the first packet.
+        #[arg(long, default_value_t = 0.0)]
+        delay: f64,
         /// Print a JSON report on stdout.
         #[arg(long)]
         json: bool,
@@ -331,8 +338,20 @@ fn main() -> ExitCode {
             input,
             duration,
             local_port,
+            answer,
+            delay,
             json,
-        } => rtp_io::send(&sdp, &input, duration, local_port, json),
+        } => rtp_io::send(
+            &sdp,
+            &input,
+            rtp_io::SendOptions {
+                duration,
+                local_port,
+                answer,
+                delay,
+                json,
+            },
+        ),
         Command::Receive {
             sdp,
             output,

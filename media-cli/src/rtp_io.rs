@@ -9,7 +9,7 @@
 //! the discard port until the first packet arrives (the controller latches symmetric RTP).
 
 use std::net::UdpSocket;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use media_core::codec::CodecRegistry;
@@ -49,11 +49,12 @@ fn m_port(sdp: &str) -> Result<u16, String> {
         .ok_or_else(|| "SDP has no m=audio line with a port".to_string())
 }
 
+/// The controller for `sdp` (accepted as the remote offer, started) and our answer.
 fn controller(
     socket: &UdpSocket,
     sdp: &str,
     now: Instant,
-) -> Result<MediaSessionController, String> {
+) -> Result<(MediaSessionController, String), String> {
     let local = socket.local_addr().map_err(|e| e.to_string())?;
     let mut cfg = ControllerConfig::new(local);
     cfg.srtp = if sdp.contains("RTP/SAVP") {
@@ -62,9 +63,10 @@ fn controller(
         SrtpPolicy::Disabled
     };
     cfg.cname = format!("mediacore@{local}");
-    // A recorder, not an interactive call: hold at least 60 ms against the sender's jitter.
+    // A recorder, not an interactive call: hold at least 80 ms against the sender's jitter
+    // (ffmpeg's `-re` sends in bursts of its demuxer's packets; 60 ms ran dry now and then).
     cfg.jitter = JitterDelay {
-        min_ms: 60,
+        min_ms: 80,
         max_ms: 300,
     };
     let mut ctl = MediaSessionController::new(
@@ -73,10 +75,11 @@ fn controller(
         crate::call::os_random()?,
     )
     .map_err(|e| e.to_string())?;
-    ctl.accept_offer(now, sdp.as_bytes())
+    let answer = ctl
+        .accept_offer(now, sdp.as_bytes())
         .map_err(|e| format!("SDP: {e}"))?;
     ctl.start(now).map_err(|e| e.to_string())?;
-    Ok(ctl)
+    Ok((ctl, answer))
 }
 
 /// One report line (or JSON object) of statistics.
@@ -92,6 +95,13 @@ fn report(ctl: &MediaSessionController, what: &str, json: bool, extra: serde_jso
             "packets_concealed": s.packets_concealed,
             "fec_recovered": s.fec_recovered,
             "late": s.late,
+            "discarded": s.discarded,
+            "expanded": s.counters.expanded,
+            "accelerated": s.counters.accelerated,
+            "preemptive_expanded": s.counters.preemptive_expanded,
+            "underflow": s.counters.concealed_underflow,
+            "silence_frames": s.counters.silence,
+            "jb_target_ms": (s.jitter_buffer_target_ms * 10.0).round() / 10.0,
             "jitter_ms": (s.jitter_ms * 100.0).round() / 100.0,
             "srtp_failures": s.counters.srtp_failures,
         });
@@ -141,22 +151,51 @@ fn sleep_until(due: Instant) -> Instant {
     Instant::now()
 }
 
+/// Options of `mediacore send` besides the SDP and the input.
+#[derive(Debug, Clone)]
+pub struct SendOptions {
+    /// Seconds to send (default: the input's length).
+    pub duration: Option<f64>,
+    /// Local UDP port (0: any).
+    pub local_port: u16,
+    /// Where to write our SDP answer (with `a=ssrc:`) before sending.
+    pub answer: Option<PathBuf>,
+    /// Seconds to wait after writing the answer.
+    pub delay: f64,
+    /// JSON report.
+    pub json: bool,
+}
+
 /// `mediacore send`.
-pub fn send(
-    sdp_path: &Path,
-    input: &str,
-    duration: Option<f64>,
-    local_port: u16,
-    json: bool,
-) -> Result<(), String> {
+pub fn send(sdp_path: &Path, input: &str, opts: SendOptions) -> Result<(), String> {
+    let SendOptions {
+        duration,
+        local_port,
+        answer,
+        delay,
+        json,
+    } = opts;
+    if !(delay.is_finite() && (0.0..=3600.0).contains(&delay)) {
+        return Err(format!(
+            "--delay {delay} is not a number of seconds in 0..=3600"
+        ));
+    }
     let sdp =
         std::fs::read_to_string(sdp_path).map_err(|e| format!("{}: {e}", sdp_path.display()))?;
     let sdp = rewrite(&sdp, "recvonly", None);
     let socket = UdpSocket::bind(("127.0.0.1", local_port))
         .map_err(|e| format!("bind 127.0.0.1:{local_port}: {e}"))?;
     socket.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let (mut ctl, our_answer) = controller(&socket, &sdp, Instant::now())?;
+    if let Some(path) = &answer {
+        // The answer's only media section is last: our SSRC (RFC 5576) goes at the end.
+        let ssrc = ctl.adapter().map_or(0, |a| a.ssrc().0);
+        let local = socket.local_addr().map_err(|e| e.to_string())?;
+        let text = format!("{our_answer}a=ssrc:{ssrc} cname:mediacore@{local}\r\n");
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    std::thread::sleep(Duration::from_secs_f64(delay));
     let t0 = Instant::now();
-    let mut ctl = controller(&socket, &sdp, t0)?;
     let input_audio = crate::input::load(input)?;
     let ch_in = usize::from(input_audio.channels.max(1));
     let mono: Vec<i16> = input_audio
@@ -222,7 +261,7 @@ pub fn receive(sdp_path: &Path, output: &Path, duration: f64, json: bool) -> Res
     // The peer's address is not in the file: RTCP goes to the discard port until RTP arrives.
     let sdp = rewrite(&sdp, "sendonly", Some(9));
     let t0 = Instant::now();
-    let mut ctl = controller(&socket, &sdp, t0)?;
+    let (mut ctl, _) = controller(&socket, &sdp, t0)?;
     let format = ctl.audio_format().ok_or("no audio format negotiated")?;
     let rate = format.sample_rate.0;
     let ch = usize::from(format.channels.max(1));

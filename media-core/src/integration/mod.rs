@@ -3,6 +3,7 @@
 //! entry point a signalling layer drives ([`session_core`]).
 
 mod call_quality;
+mod playout;
 pub mod rtp_core;
 pub mod sdp;
 pub mod session_core;

@@ -16,6 +16,8 @@
 //!   are deduplicated). [`MediaTransportAdapter::pull_playout_frame`] plays 10 ms: it polls
 //!   the jitter buffer when its PCM is used up and decodes, recovers a lost packet with the
 //!   codec's FEC from the next one (`decode_fec`, when `Missing::next_available`), or conceals.
+//!   The delay follows the buffer's target by time-stretching decoded packets by pitch periods
+//!   (accelerate / preemptive expand, in the `playout` module), not by inserting or dropping frames.
 //! - Datagrams to send (RTP and RTCP) are drained with
 //!   [`MediaTransportAdapter::poll_transmit`]; timers with
 //!   [`MediaTransportAdapter::poll_timeout`] / [`MediaTransportAdapter::handle_timeout`];
@@ -41,6 +43,7 @@ use rtp_core::session::{
 use rtp_core::srtp::{SrtpProfile as RtpSrtpProfile, SrtpSession};
 use rtp_core::{EventSequence, JitterStats, RtpTimestamp, Ssrc, TelephoneEvent};
 
+use super::playout::{PlayoutControl, Stretched};
 use crate::codec::{AudioDecoder, AudioEncoder, Bitrates, CodecDescriptor, CodecParams};
 use crate::error::CodecError;
 use crate::frame::AudioFormat;
@@ -220,8 +223,12 @@ pub struct AdapterCounters {
     pub concealed_lost: u64,
     /// Underflow spans concealed (the buffer ran dry).
     pub concealed_underflow: u64,
-    /// Frames inserted to grow the delay (`Expand`).
+    /// Frames inserted to grow the delay (`Expand`: while waiting for a packet).
     pub expanded: u64,
+    /// Packets played shorter by a pitch period to reduce the delay (time-stretching).
+    pub accelerated: u64,
+    /// Packets played longer by a pitch period to grow the delay (time-stretching).
+    pub preemptive_expanded: u64,
     /// Frames of silence played (nothing to play).
     pub silence: u64,
     /// 10 ms frames played out.
@@ -352,6 +359,7 @@ pub struct MediaTransportAdapter {
     play: Vec<i16>,
     play_pos: usize,
     scratch: Vec<i16>,
+    playout: PlayoutControl,
     dtmf_in: Option<DtmfIn>,
     // Output.
     tx: TxQueue,
@@ -488,6 +496,7 @@ impl MediaTransportAdapter {
             play: Vec::with_capacity(2 * span + frame_samples),
             play_pos: 0,
             scratch: vec![0; span],
+            playout: PlayoutControl::new(params.sample_rate, params.channels, span),
             dtmf_in: None,
             tx: TxQueue::new(),
             events: VecDeque::with_capacity(EVENT_CAPACITY),
@@ -587,6 +596,7 @@ impl MediaTransportAdapter {
             (false, true) => {
                 self.decoder = None;
                 self.jitter.reset();
+                self.playout.reset();
                 self.play.clear();
                 self.play_pos = 0;
             }
@@ -622,6 +632,7 @@ impl MediaTransportAdapter {
             params.sample_rate as usize / 100 * usize::from(params.channels.max(1));
         let span = max_span_samples(&params).max(decoder.max_frame_samples());
         self.scratch = vec![0; span];
+        self.playout = PlayoutControl::new(params.sample_rate, params.channels, span);
         self.play = Vec::with_capacity(2 * span + self.frame_samples);
         self.play_pos = 0;
         self.pending = Vec::with_capacity(encoder.frame_samples().max(self.frame_samples));
@@ -1100,6 +1111,7 @@ impl MediaTransportAdapter {
         };
         let room = self.play.capacity() - self.play.len();
         let cap = self.scratch.len().min(room);
+        let mut stretched = Stretched::No;
         let written = match self.jitter.poll(now) {
             Playout::Packet(p) => {
                 let r = decoder.decode(&p.payload, &mut self.scratch[..cap]);
@@ -1110,6 +1122,13 @@ impl MediaTransportAdapter {
                         let ticks = (n / ch) as u64 * u64::from(self.clock_rate)
                             / u64::from(self.params.sample_rate.max(1));
                         self.jitter.set_packet_duration(ticks as u32);
+                        let queued = self.play.len() - self.play_pos;
+                        stretched = self.playout.after_decode(
+                            &self.jitter,
+                            &self.scratch[..n],
+                            queued,
+                            room,
+                        );
                         n
                     }
                     Err(_) => {
@@ -1157,9 +1176,23 @@ impl MediaTransportAdapter {
                 want
             }
         };
-        let written = written.min(cap);
-        self.play.extend_from_slice(&self.scratch[..written]);
-        written
+        match stretched {
+            Stretched::Accelerated(k) => {
+                self.counters.accelerated += 1;
+                self.play.extend_from_slice(self.playout.output(k));
+                k
+            }
+            Stretched::Expanded(k) => {
+                self.counters.preemptive_expanded += 1;
+                self.play.extend_from_slice(self.playout.output(k));
+                k
+            }
+            Stretched::No => {
+                let written = written.min(cap);
+                self.play.extend_from_slice(&self.scratch[..written]);
+                written
+            }
+        }
     }
 }
 
@@ -1279,5 +1312,8 @@ fn new_jitter(
     cfg.min_delay = Duration::from_millis(u64::from(min_ms)).max(Duration::from_millis(10));
     cfg.max_delay = Duration::from_millis(u64::from(max_ms)).max(cfg.min_delay + ptime);
     cfg.initial_delay = cfg.initial_delay.clamp(cfg.min_delay, cfg.max_delay);
+    // The adapter time-stretches decoded audio (see `playout`); the buffer does not insert or
+    // drop frames in speech.
+    cfg.media_stretch = true;
     JitterBuffer::new(cfg).map_err(|e| AdapterError::Jitter(e.to_string()))
 }

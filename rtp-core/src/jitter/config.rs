@@ -44,6 +44,17 @@ pub struct JitterConfig {
     pub max_conceal: Duration,
     /// Longest packet duration believed; a larger timestamp step is a silence (120 ms).
     pub max_packet_duration: Duration,
+    /// The media layer time-stretches (`false`): the buffer then neither inserts
+    /// [`MissingKind::Expand`](super::MissingKind::Expand) frames nor drops packets while
+    /// packets are flowing, except to shed an excess beyond `stretch_excess` over the target;
+    /// the caller accelerates or expands the decoded audio by pitch periods to keep
+    /// [`JitterBuffer::current_delay`](super::JitterBuffer::current_delay) near
+    /// [`JitterBuffer::target_delay`](super::JitterBuffer::target_delay). Underflow (waiting
+    /// for a packet) and silences still adapt as without it.
+    pub media_stretch: bool,
+    /// With `media_stretch`: the excess over the target delay beyond which whole packets are
+    /// dropped anyway (120 ms).
+    pub stretch_excess: Duration,
 }
 
 impl JitterConfig {
@@ -68,6 +79,8 @@ impl JitterConfig {
             resync_threshold: Duration::from_secs(2),
             max_conceal: Duration::from_millis(60),
             max_packet_duration: Duration::from_millis(120),
+            media_stretch: false,
+            stretch_excess: Duration::from_millis(120),
         }
     }
 
@@ -122,6 +135,7 @@ impl JitterConfig {
             || self.max_conceal > Duration::from_secs(60)
             || self.target_decay > Duration::from_secs(60)
             || self.late_hold > Duration::from_secs(600)
+            || self.stretch_excess > Duration::from_secs(60)
         {
             return Err(E::Durations);
         }
@@ -160,8 +174,8 @@ pub enum JitterConfigError {
     Window,
     /// Resynchronisation threshold outside [100 ms, 1 h].
     ResyncThreshold,
-    /// `max_packet_duration` below the frame or above 10 s, `max_conceal` / `target_decay`
-    /// above 60 s, or `late_hold` above 600 s.
+    /// `max_packet_duration` below the frame or above 10 s, `max_conceal` / `target_decay` /
+    /// `stretch_excess` above 60 s, or `late_hold` above 600 s.
     Durations,
 }
 

@@ -54,7 +54,7 @@
 //! the quantile, and to the relative delay of any late packet, which then holds it for
 //! `late_hold`) and decays slowly (`target_decay` per second).
 //!
-//! # Adaptation (what this buffer does until the media layer time-stretches)
+//! # Adaptation
 //!
 //! - **Grow** (current < target): insert a concealment frame without advancing the cursor:
 //!   [`Playout::Missing`] with [`MissingKind::Expand`]. When the next packet is missing this is
@@ -70,9 +70,13 @@
 //!
 //! So the current delay stays in `[target, target + 1.25 frame)`: never below the target (the
 //! target is what covers the chosen share of packets), and the band is wider than the one-frame
-//! step, so an adjustment never triggers the opposite one. A media layer that time-stretches (accelerate/expand) needs
-//! no other hook: polling sooner or later than the returned duration moves the current delay,
-//! which [`JitterBuffer::current_delay`] reports against [`JitterBuffer::target_delay`].
+//! step, so an adjustment never triggers the opposite one.
+//!
+//! A media layer that time-stretches (accelerate/expand by pitch periods, as `media-core`'s
+//! adapter does) sets [`JitterConfig::media_stretch`]: the two in-speech adjustments above are
+//! then left to it (only an excess beyond [`JitterConfig::stretch_excess`] is still dropped).
+//! Polling sooner or later than the returned duration moves the current delay, which
+//! [`JitterBuffer::current_delay`] reports against [`JitterBuffer::target_delay`].
 //!
 //! # Memory
 //!
@@ -158,6 +162,7 @@ pub struct JitterBuffer {
     max_pkt_ticks: i64,
     max_conceal_us: i64,
     resync_us: i64,
+    stretch_excess_us: i64,
     pool_cap: usize,
 
     epoch: Option<Instant>,
@@ -224,6 +229,7 @@ impl JitterBuffer {
             max_pkt_ticks: to_ticks(cfg.max_packet_duration).max(1),
             max_conceal_us: dur_us(cfg.max_conceal),
             resync_us: dur_us(cfg.resync_threshold),
+            stretch_excess_us: dur_us(cfg.stretch_excess),
             pool_cap,
             epoch: None,
             last_now_us: 0,
@@ -562,6 +568,14 @@ impl JitterBuffer {
         };
         let (head_seq, head_ts, head_marker) = (head.seq, head.ts, head.marker);
         if head_ts <= self.cursor_ts {
+            if self.cfg.media_stretch {
+                // The media layer stretches; only an excess it cannot shed is dropped here.
+                let limit = target.saturating_add(self.stretch_excess_us);
+                if cur >= limit && self.may_discard(now_us, cur.saturating_sub(target)) {
+                    self.discard_head(now_us);
+                }
+                return self.play_head();
+            }
             if cur < low {
                 return self.expand(true);
             }
@@ -591,7 +605,7 @@ impl JitterBuffer {
             self.mode = Mode::Waiting;
             return self.poll_waiting(now_us);
         }
-        if cur < low {
+        if cur < low && !self.cfg.media_stretch {
             return self.expand(false);
         }
         let mut per = gap / missing;
@@ -604,6 +618,18 @@ impl JitterBuffer {
             u32::try_from(per).unwrap_or(self.last_duration),
             next_available,
         )
+    }
+
+    fn discard_head(&mut self, now_us: i64) {
+        if let Some(s) = self.buf.pop_front() {
+            self.stats.discarded += 1;
+            self.last_discard_us = Some(now_us);
+            self.account(s.seq);
+            self.drop_slot(s);
+        }
+        if let Some(h) = self.buf.front() {
+            self.cursor_ts = h.ts;
+        }
     }
 
     fn may_discard(&self, now_us: i64, excess_us: i64) -> bool {
@@ -750,6 +776,12 @@ impl JitterBuffer {
     /// The current playout delay above the base transit, as of the last poll while playing.
     pub fn current_delay(&self) -> Duration {
         Duration::from_micros(self.cur_delay_us.max(0).unsigned_abs())
+    }
+
+    /// Talkspurts started so far (the playout re-anchored on a new delay after a silence, an
+    /// underflow or a resynchronisation).
+    pub fn talkspurts(&self) -> u64 {
+        self.stats.talkspurts
     }
 
     /// RFC 3550 interarrival jitter.

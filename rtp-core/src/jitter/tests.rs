@@ -494,3 +494,38 @@ fn marker_after_short_silence_reanchors() {
     assert_eq!(s.talkspurts, 2, "{s:?} {outs:?}");
     assert_eq!((s.lost, s.late), (0, 0), "{s:?}");
 }
+
+#[test]
+fn media_stretch_leaves_speech_alone() {
+    // The same falling target and the same late packet that make the buffer discard and
+    // expand on its own (tests above): with `media_stretch` it does neither while packets
+    // flow; the delay is left to the caller, which reads it against the target.
+    let mut c = cfg();
+    c.media_stretch = true;
+    let mut jb = JitterBuffer::new(c.clone()).unwrap();
+    let outs = run(&mut jb, 100, 1000, 200, |i| Some(i as u64 * 20_000), 220);
+    let s = jb.stats();
+    assert_eq!((s.discarded, s.expanded), (0, 0), "{s:?}");
+    assert_eq!(played(&outs).len(), 200);
+    assert!(no_conceal_while_streaming(&outs), "{outs:?}");
+    assert!(jb.current_delay() > jb.target_delay(), "{s:?}");
+
+    let mut jb = JitterBuffer::new(c).unwrap();
+    let outs = run(
+        &mut jb,
+        0,
+        0,
+        100,
+        |i| Some(i as u64 * 20_000 + if i == 50 { 300_000 } else { 0 }),
+        120,
+    );
+    let s = jb.stats();
+    assert_eq!(s.late, 1, "{s:?}");
+    assert_eq!(outs.iter().filter(|o| matches!(o, Out::Lost(_))).count(), 1);
+    // Expand only once the stream has ended and the buffer waits (underflow below target).
+    let last = outs
+        .iter()
+        .rposition(|o| matches!(o, Out::P(_)))
+        .unwrap_or(0);
+    assert!(!outs[..last].contains(&Out::Exp), "{outs:?}");
+}

@@ -14,6 +14,7 @@ mod ratio;
 pub mod speech_level;
 pub mod stage;
 mod switch;
+pub mod time_stretch;
 pub mod vad;
 
 pub use agc::{AgcConfig, GainController};
@@ -21,4 +22,5 @@ pub use chain::{ChainConfig, ChainMetrics, ProcessingChain, Slot, SpeechHint, Va
 pub use level::active_speech_level;
 pub use ns::{NoiseSuppressor, NsConfig};
 pub use stage::{check_frame, sanitize, AudioStage, ProcessError, StageMetrics};
+pub use time_stretch::{StretchError, StretchMode, StretchOutcome, TimeStretcher};
 pub use vad::{VadConfig, VoiceActivityDetector};
