@@ -77,6 +77,7 @@ fn adapter(
             seed: u64::from(local),
             adaptation: false,
             rtcp_min_interval: Duration::from_secs(5),
+            max_ptime_ms: None,
         },
         reg,
         t0,

@@ -188,6 +188,18 @@ pub trait AudioEncoder: Send {
             supported: "fixed by the codec".into(),
         })
     }
+    /// Changes the frame (packet) duration during a call, for codecs whose frames may change
+    /// length mid-stream (Opus, RFC 7587: any duration up to the receiver's `maxptime`). Takes
+    /// effect from the next [`Self::encode`], which then takes the new
+    /// [`Self::frame_samples`]; [`Self::max_payload_bytes`] does not change (it is sized for
+    /// the longest duration at setup), so the caller's buffers stay valid.
+    fn set_frame_ms(&mut self, ms: u16) -> Result<(), CodecError> {
+        Err(CodecError::UnsupportedParameter {
+            name: "frame duration",
+            value: format!("{ms} ms"),
+            supported: "fixed for the call".into(),
+        })
+    }
     /// The encoder's algorithmic delay (look-ahead) in samples per channel: its output
     /// describes the input this much later. Zero by default.
     fn delay_samples(&self) -> usize {

@@ -25,7 +25,11 @@
 //! - Network feedback adapts the encoder: for codecs with an adjustable bitrate (Opus), receiver
 //!   reports about our stream and bandwidth estimates feed an [`AudioAdaptation`] policy, and
 //!   each decision it makes is applied by [`MediaTransportAdapter::apply_adaptation`]
-//!   (bitrate, in-band FEC, expected loss) and reported as [`AdapterEvent::Adapted`].
+//!   (bitrate, in-band FEC, expected loss, and the packet time: 20 / 40 / 60 ms, never above
+//!   the remote's `maxptime`, switched at the next packet boundary so the RTP timestamps
+//!   continue without a gap or overlap) and reported as [`AdapterEvent::Adapted`]. The
+//!   receive side takes packets of any duration up to 120 ms: the jitter buffer measures
+//!   durations from timestamps and from what the decoder returns.
 //!
 //! Nothing allocates per frame or per packet in steady state: PCM, payload and datagram buffers
 //! are allocated once and reused, and jitter-buffer payloads are recycled.
@@ -121,6 +125,9 @@ pub struct AdapterConfig {
     /// Minimum RTCP interval (RFC 3550: 5 s; AVPF's trr-int and RFC 3550's bandwidth scaling
     /// allow less).
     pub rtcp_min_interval: Duration,
+    /// The remote's `a=maxptime`, ms: the adaptation never sends longer packets (an Opus
+    /// `maxptime` in the remote's fmtp, in `params.fmtp`, is honoured too).
+    pub max_ptime_ms: Option<u16>,
 }
 
 /// Something the transport reported, for the session controller.
@@ -243,6 +250,8 @@ pub struct AdapterCounters {
     pub loss_hints: u64,
     /// Bitrate changes made from bandwidth estimates.
     pub bitrate_changes: u64,
+    /// Packet-time changes applied (at a packet boundary).
+    pub ptime_changes: u64,
 }
 
 /// One datagram slot of the transmit ring.
@@ -354,6 +363,12 @@ pub struct MediaTransportAdapter {
     adaptation: Option<AudioAdaptation>,
     /// Whether adaptation was asked for (it runs only while the codec's bitrate adjusts).
     adapt: bool,
+    /// The packet time the encoder produces now, ms.
+    send_ptime: u16,
+    /// The packet time the adaptation wants, applied at the next packet boundary.
+    want_ptime: u16,
+    /// The remote's `a=maxptime`.
+    remote_max_ptime: Option<u16>,
     // Receive state.
     rx_buf: Vec<u8>,
     play: Vec<i16>,
@@ -466,7 +481,9 @@ impl MediaTransportAdapter {
             Bitrates::Range(_, _) => Some(params.bitrate.unwrap_or(32_000)),
             _ => None,
         };
-        let adaptation = adaptation_for(config.adaptation, bitrate_cap, &params);
+        let max_ptime = max_ptime(codec, &params, config.max_ptime_ms);
+        let adaptation = adaptation_for(config.adaptation, bitrate_cap, &params, max_ptime);
+        let pending_cap = pending_capacity(&params, max_ptime, encoder.frame_samples());
         let mut this = Self {
             codec,
             payload_type: config.payload_type,
@@ -478,7 +495,7 @@ impl MediaTransportAdapter {
             session,
             srtp_tx,
             srtp_rx,
-            pending: Vec::with_capacity(encoder.frame_samples().max(frame_samples)),
+            pending: Vec::with_capacity(pending_cap.max(frame_samples)),
             pending_start: 0,
             payload: vec![0; payload_len],
             encoder: Some(encoder),
@@ -492,6 +509,9 @@ impl MediaTransportAdapter {
             bitrate_cap,
             adaptation,
             adapt: config.adaptation,
+            send_ptime: params.ptime_ms,
+            want_ptime: params.ptime_ms,
+            remote_max_ptime: config.max_ptime_ms,
             rx_buf: vec![0; DATAGRAM_LEN],
             play: Vec::with_capacity(2 * span + frame_samples),
             play_pos: 0,
@@ -579,6 +599,8 @@ impl MediaTransportAdapter {
                 self.encoder = Some(registry.encoder(self.codec.name, &self.params)?);
                 self.talkspurt = true;
                 self.pending.clear();
+                self.send_ptime = self.params.ptime_ms;
+                self.want_ptime = self.params.ptime_ms;
                 if let Some(d) = self.adaptation.as_ref().map(AudioAdaptation::decision) {
                     self.apply_adaptation(&d);
                 }
@@ -635,7 +657,11 @@ impl MediaTransportAdapter {
         self.playout = PlayoutControl::new(params.sample_rate, params.channels, span);
         self.play = Vec::with_capacity(2 * span + self.frame_samples);
         self.play_pos = 0;
-        self.pending = Vec::with_capacity(encoder.frame_samples().max(self.frame_samples));
+        let max_ptime = max_ptime(codec, &params, self.remote_max_ptime);
+        let pending_cap = pending_capacity(&params, max_ptime, encoder.frame_samples());
+        self.pending = Vec::with_capacity(pending_cap.max(self.frame_samples));
+        self.send_ptime = params.ptime_ms;
+        self.want_ptime = params.ptime_ms;
         self.payload = vec![0; encoder.max_payload_bytes().max(1500)];
         self.encoder = Some(encoder);
         self.decoder = Some(decoder);
@@ -647,7 +673,7 @@ impl MediaTransportAdapter {
             Bitrates::Range(_, _) => Some(params.bitrate.unwrap_or(32_000)),
             _ => None,
         };
-        self.adaptation = adaptation_for(self.adapt, self.bitrate_cap, &params);
+        self.adaptation = adaptation_for(self.adapt, self.bitrate_cap, &params, max_ptime);
         self.params = params;
         self.poll_adaptation();
         self.payload_type = payload_type;
@@ -734,6 +760,18 @@ impl MediaTransportAdapter {
         }
         if self.pending.is_empty() {
             self.pending_start = frame_start;
+            if self.want_ptime != self.send_ptime {
+                // A packet boundary: the next packet starts where the last one ended, so the
+                // timestamps go on without a gap or overlap whatever its duration.
+                if let Some(enc) = self.encoder.as_mut() {
+                    if enc.set_frame_ms(self.want_ptime).is_ok() {
+                        self.send_ptime = self.want_ptime;
+                        self.counters.ptime_changes += 1;
+                    } else {
+                        self.want_ptime = self.send_ptime;
+                    }
+                }
+            }
         }
         let n = pcm.len().min(self.frame_samples);
         self.pending.extend_from_slice(&pcm[..n]);
@@ -1024,12 +1062,17 @@ impl MediaTransportAdapter {
     }
 
     /// Applies an adaptation decision to the encoder: bitrate (codecs with an adjustable one),
-    /// in-band FEC and expected loss. The packet time is a suggestion for the owner (an SDP
-    /// update) and is not applied here.
+    /// in-band FEC, expected loss, and the packet time (codecs whose frames may change length
+    /// mid-stream, Opus; up to the remote's `maxptime`), which takes effect at the next packet
+    /// boundary: a packet being filled is finished at the old duration.
     pub fn apply_adaptation(&mut self, d: &AdaptationDecision) {
+        let max = max_ptime(self.codec, &self.params, self.remote_max_ptime);
         let Some(enc) = self.encoder.as_mut() else {
             return;
         };
+        if d.ptime_ms <= max.max(self.params.ptime_ms) && self.codec.ptimes.contains(&d.ptime_ms) {
+            self.want_ptime = d.ptime_ms;
+        }
         let _ = enc.set_fec(d.fec);
         if enc.set_expected_loss(d.expected_loss_pct).is_ok() {
             self.counters.loss_hints += 1;
@@ -1037,6 +1080,23 @@ impl MediaTransportAdapter {
         if self.bitrate_cap.is_some() && enc.set_bitrate(d.bitrate).is_ok() {
             self.counters.bitrate_changes += 1;
         }
+    }
+
+    /// The remote's `a=maxptime` changed (a new SDP): the packet time adaptation stays at or
+    /// below it from now on (a longer packet time in force is shortened at the next packet).
+    pub fn set_remote_max_ptime(&mut self, ms: Option<u16>) {
+        self.remote_max_ptime = ms;
+        let max = max_ptime(self.codec, &self.params, ms);
+        if let Some(a) = self.adaptation.as_mut() {
+            a.set_max_ptime(max);
+        }
+        self.poll_adaptation();
+    }
+
+    /// The packet time the encoder produces now, ms (the negotiated one until the adaptation
+    /// changes it).
+    pub fn send_ptime_ms(&self) -> u16 {
+        self.send_ptime
     }
 
     /// The adaptation policy, when the codec adapts.
@@ -1291,12 +1351,42 @@ fn adaptation_for(
     enabled: bool,
     cap: Option<u32>,
     params: &CodecParams,
+    max_ptime: u16,
 ) -> Option<AudioAdaptation> {
     let cap = cap.filter(|_| enabled)?;
-    Some(AudioAdaptation::new(AdaptationConfig::new(
-        cap,
-        params.ptime_ms,
-    )))
+    let mut cfg = AdaptationConfig::new(cap, params.ptime_ms);
+    cfg.max_ptime_ms = max_ptime;
+    Some(AudioAdaptation::new(cfg))
+}
+
+/// The longest packet time the adaptation may switch to, ms: the negotiated one for codecs
+/// whose frame duration is fixed for the call; for Opus 60 ms (our longest frame), capped by
+/// the remote's `a=maxptime` and by a `maxptime` in its fmtp (RFC 7587).
+fn max_ptime(codec: &CodecDescriptor, params: &CodecParams, remote: Option<u16>) -> u16 {
+    if codec.name != "opus" {
+        return params.ptime_ms;
+    }
+    let mut max = codec.ptimes.iter().copied().max().unwrap_or(params.ptime_ms);
+    if let Some(m) = remote {
+        max = max.min(m);
+    }
+    #[cfg(feature = "opus")]
+    if let Some(m) = params
+        .fmtp
+        .as_deref()
+        .and_then(|f| crate::codec::audio::opus::OpusFmtp::parse(f).ok())
+        .and_then(|f| f.max_ptime)
+    {
+        max = max.min(m);
+    }
+    max.max(params.ptime_ms)
+}
+
+/// Interleaved samples one packet can take at the longest packet time.
+fn pending_capacity(params: &CodecParams, max_ptime: u16, encoder_frame: usize) -> usize {
+    let longest = params.sample_rate as usize * usize::from(max_ptime) / 1000
+        * usize::from(params.channels.max(1));
+    longest.max(encoder_frame)
 }
 
 fn new_jitter(

@@ -1596,6 +1596,9 @@ pub struct NegotiatedMedia {
     pub params: CodecParams,
     /// The payload type we send the codec with.
     pub payload_type: PayloadType,
+    /// The remote's `a=maxptime`, ms: the longest packets it takes (the adaptation may switch
+    /// Opus up to it mid-call).
+    pub max_ptime_ms: Option<u16>,
     /// Telephone-event, if both ends use it at the codec's clock rate.
     pub telephone_event: Option<NegotiatedEvents>,
     /// What we do: send, receive, both or neither.
@@ -2002,6 +2005,7 @@ impl<'a> Negotiator<'a> {
             codec: chosen.codec,
             params,
             payload_type: pt,
+            max_ptime_ms: remote.maxptime,
             telephone_event: events,
             direction,
             rtcp_mux,
@@ -2250,6 +2254,7 @@ impl<'a> Negotiator<'a> {
             codec: chosen.codec,
             params,
             payload_type: chosen.format.payload_type,
+            max_ptime_ms: answered.maxptime,
             telephone_event: events,
             direction,
             rtcp_mux,

@@ -567,6 +567,7 @@ impl MediaSessionController {
             seed: u64::from_le_bytes(seed),
             adaptation: self.config.adaptation,
             rtcp_min_interval: self.config.rtcp_min_interval,
+            max_ptime_ms: m.max_ptime_ms,
         }
     }
 
@@ -579,6 +580,7 @@ impl MediaSessionController {
         match (self.session.as_mut(), self.adapter.as_mut()) {
             (Some(session), Some(adapter)) if !session.state().is_ended() => {
                 let change = session.update(config, now)?;
+                adapter.set_remote_max_ptime(media.max_ptime_ms);
                 let old = self.negotiated.as_ref();
                 if change.codec
                     || old.is_some_and(|o| {

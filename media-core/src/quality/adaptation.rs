@@ -1,7 +1,7 @@
 //! The sender's adaptation to network feedback: a sans-IO policy that turns receiver reports
 //! (loss, jitter, RTT) and bandwidth estimates from rtp-core into an
 //! [`AdaptationDecision`] for the encoder: target bitrate, in-band FEC on or off, the
-//! expected-loss percentage the encoder spends FEC bits for, and a packet time suggestion.
+//! expected-loss percentage the encoder spends FEC bits for, and the packet time.
 //!
 //! The policy (each input carries its `now`; nothing reads a clock):
 //!
@@ -21,8 +21,14 @@
 //!   and [`AdaptationConfig::up_interval`] has passed since the last change.
 //! - **Packet time**: 20 ms, or 40 / 60 ms when the estimate cannot carry the minimum bitrate
 //!   plus 20 ms overhead (longer packets halve or third the overhead), back to 20 ms only with
-//!   15 % to spare. This is a suggestion: changing ptime mid-call is the owner's decision (an
-//!   SDP update); the adapter applies bitrate, FEC and expected loss.
+//!   15 % to spare; never above [`AdaptationConfig::max_ptime_ms`] (the remote's `maxptime`).
+//!   No SDP update is needed: `a=ptime` is only a recommendation that a receiver must not need
+//!   to decode (RFC 4566 section 6), and an Opus sender may use any frame duration up to the
+//!   negotiated `maxptime` (RFC 7587 section 4.2 / 7; libwebrtc's audio network adaptor
+//!   changes Opus frame length with bandwidth the same way). The
+//!   [`MediaTransportAdapter`](crate::integration::rtp_core::MediaTransportAdapter) applies
+//!   all four: bitrate, FEC, expected loss, and the frame duration at the next packet
+//!   boundary, with the RTP timestamps continuing without a gap or overlap.
 //!
 //! [`AudioAdaptation::poll_decision`] returns a decision when it differs from the last one
 //! returned, so the encoder is touched only on changes.
@@ -41,6 +47,9 @@ pub struct AdaptationConfig {
     pub max_bitrate: u32,
     /// The negotiated packet time, ms.
     pub ptime_ms: u16,
+    /// The longest packet time the policy may pick, ms: 60, or less when the remote's
+    /// `maxptime` says so. At or below `ptime_ms` the packet time never changes.
+    pub max_ptime_ms: u16,
     /// Smoothed loss (0..=1) at which FEC turns on.
     pub fec_on_loss: f64,
     /// Smoothed loss below which FEC may turn off...
@@ -69,6 +78,7 @@ impl AdaptationConfig {
             min_bitrate: 12_000.min(max_bitrate),
             max_bitrate,
             ptime_ms: ptime_ms.max(10),
+            max_ptime_ms: 60,
             fec_on_loss: 0.01,
             fec_off_loss: 0.005,
             fec_off_after: Duration::from_secs(10),
@@ -90,7 +100,7 @@ pub struct AdaptationDecision {
     pub fec: bool,
     /// Packet loss the encoder should expect, percent (0 when FEC is off).
     pub expected_loss_pct: u8,
-    /// Suggested packet time, ms.
+    /// Packet time, ms (applied mid-call by the adapter for Opus).
     pub ptime_ms: u16,
 }
 
@@ -134,6 +144,19 @@ impl AudioAdaptation {
     /// The tuning.
     pub fn config(&self) -> &AdaptationConfig {
         &self.config
+    }
+
+    /// A new longest packet time (the remote's `maxptime` changed in a new SDP): a packet time
+    /// in force above it falls back to the longest allowed one (at least the negotiated one).
+    pub fn set_max_ptime(&mut self, ms: u16) {
+        self.config.max_ptime_ms = ms;
+        let cap = ms.max(self.config.ptime_ms);
+        if self.current.ptime_ms > cap {
+            self.current.ptime_ms = [60, 40, self.config.ptime_ms]
+                .into_iter()
+                .find(|&p| p <= cap)
+                .unwrap_or(self.config.ptime_ms);
+        }
     }
 
     /// The decision in force.
@@ -244,7 +267,7 @@ impl AudioAdaptation {
         };
         let mut ptime = self.current.ptime_ms;
         for p in [c.ptime_ms, 40, 60] {
-            if p < c.ptime_ms {
+            if p < c.ptime_ms || (p > c.max_ptime_ms && p != c.ptime_ms) {
                 continue;
             }
             let margin = if p < self.current.ptime_ms { 1.15 } else { 1.0 };
@@ -395,6 +418,21 @@ mod tests {
         a.on_bandwidth_estimate(at(t0, 2000), 29_000);
         assert_eq!(a.decision().ptime_ms, 40);
         a.on_bandwidth_estimate(at(t0, 3000), 40_000);
+        assert_eq!(a.decision().ptime_ms, 20);
+    }
+
+    #[test]
+    fn ptime_respects_max_ptime() {
+        let t0 = Instant::now();
+        let mut c = AdaptationConfig::new(32_000, 20);
+        c.max_ptime_ms = 40;
+        let mut a = AudioAdaptation::new(c);
+        // 17 kbit/s would want 60 ms; the remote's maxptime is 40.
+        a.on_bandwidth_estimate(t0, 17_000);
+        assert_eq!(a.decision().ptime_ms, 40);
+        c.max_ptime_ms = 20;
+        let mut a = AudioAdaptation::new(c);
+        a.on_bandwidth_estimate(t0, 17_000);
         assert_eq!(a.decision().ptime_ms, 20);
     }
 }

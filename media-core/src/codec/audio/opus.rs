@@ -410,7 +410,10 @@ impl OpusEncoder {
             .map_err(|_| CodecError::Library("negative lookahead".into()))?;
         // One 1275-byte frame per 20 ms (libopus codes 40 and 60 ms as 20 ms frames outside
         // SILK-only mode), plus the code 3 framing: TOC, count, and a length per frame.
-        let frames = usize::from(config.frame_ms).div_ceil(20);
+        // Sized for the longest frame we produce, so that `set_frame_ms` never needs a larger
+        // output buffer.
+        let longest = FRAME_DURATIONS_MS.iter().copied().max().unwrap_or(60);
+        let frames = usize::from(config.frame_ms.max(longest)).div_ceil(20);
         let max_payload = frames * MAX_FRAME_BYTES + 2 + 2 * frames;
         Ok(Self {
             enc,
@@ -521,6 +524,16 @@ impl AudioEncoder for OpusEncoder {
     }
     fn delay_samples(&self) -> usize {
         self.lookahead as usize
+    }
+    /// 10, 20, 40 or 60 ms; libopus takes the duration from the length of each `encode`
+    /// call, so nothing is rebuilt and the stream continues.
+    fn set_frame_ms(&mut self, ms: u16) -> Result<(), CodecError> {
+        if !FRAME_DURATIONS_MS.contains(&ms) {
+            return Err(unsupported("frame duration", ms, "10, 20, 40, 60 ms"));
+        }
+        self.config.frame_ms = ms;
+        self.frame_samples = self.config.frame_samples();
+        Ok(())
     }
 }
 

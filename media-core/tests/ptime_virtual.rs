@@ -1,0 +1,257 @@
+//! The adaptation's packet time applied mid-call, on virtual time: an Opus call whose sender
+//! is told by REMB (draft-alvestrand-rmcat-remb, what a receiver sends when its link is thin)
+//! that only 20 and then 17 kbit/s get through. Its policy picks 40 then 60 ms packets (the
+//! 40-byte header overhead of 50 packets/s alone is 16 kbit/s), the adapter switches the
+//! Opus frame duration at a packet boundary, and the receiver sees RTP timestamp steps of
+//! 1920 and 2880 (48 kHz clock) with no gap or overlap. When the REMB rises to 64 kbit/s it
+//! returns to 20 ms. The receiver loses nothing and conceals nothing, and neither side
+//! allocates in steady state, switches included (counting allocator).
+//!
+//! Two MediaTransportAdapters back to back through rtp-core's seeded netem (20 ms delay,
+//! 0-4 ms jitter); the REMB is a real RTCP PSFB packet written with rtp-core's `RembWriter`
+//! and delivered to the sender as from the receiver.
+#![cfg(feature = "opus")]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use media_core::codec::{CodecParams, CodecRegistry};
+use media_core::integration::rtp_core::{
+    AdapterConfig, AdapterEvent, MediaTransportAdapter, DATAGRAM_LEN,
+};
+use media_core::signal::speech_like;
+use rtp_core::netem::{JitterDist, Netem, NetemConfig, WireSize};
+use rtp_core::rtcp::{RembWriter, RtcpWrite};
+
+struct Counting;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    if COUNTING.with(Cell::get) {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+    }
+}
+
+// SAFETY: forwards to the system allocator, only counting calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        // SAFETY: the caller's contract is passed on unchanged.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is passed on unchanged.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        // SAFETY: the caller's contract is passed on unchanged.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` with allocations counted when `on`.
+fn counted<T>(on: bool, f: impl FnOnce() -> T) -> T {
+    COUNTING.with(|c| c.set(on));
+    let r = f();
+    COUNTING.with(|c| c.set(false));
+    r
+}
+
+#[derive(Clone)]
+struct Dgram(Vec<u8>);
+
+impl WireSize for Dgram {
+    fn wire_size(&self) -> usize {
+        self.0.len()
+    }
+}
+
+const A: u16 = 4000;
+const B: u16 = 5000;
+
+fn addr(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+fn adapter(reg: &CodecRegistry, local: u16, remote: u16, t0: Instant) -> MediaTransportAdapter {
+    let d = reg.find("opus").expect("opus").descriptor;
+    MediaTransportAdapter::new(
+        AdapterConfig {
+            cname: format!("ptime{local}"),
+            remote_rtp: Some(addr(remote)),
+            remote_rtcp: None,
+            rtcp_mux: true,
+            codec: d,
+            params: CodecParams::defaults(d),
+            payload_type: 111,
+            receive_payload_type: 111,
+            dtmf: None,
+            other_payload_types: Vec::new(),
+            srtp: None,
+            jitter_min_ms: 40,
+            jitter_max_ms: 300,
+            seed: u64::from(local),
+            adaptation: true,
+            rtcp_min_interval: Duration::from_secs(1),
+            max_ptime_ms: None,
+        },
+        reg,
+        t0,
+    )
+    .expect("adapter")
+}
+
+/// The REMB the receiver would send at this point of the call, bit/s.
+fn remb_at(ms: u64) -> Option<u64> {
+    match ms {
+        0..2000 => None,
+        2000..5000 => Some(20_000),
+        5000..8000 => Some(17_000),
+        _ => Some(64_000),
+    }
+}
+
+/// What the receiver saw: per received audio packet (ms since start, RTP timestamp step to
+/// the previous packet).
+struct Seen {
+    steps: Vec<(u64, u32)>,
+    gaps: u64,
+}
+
+#[test]
+fn thin_link_switches_to_long_packets_and_back_without_concealment() {
+    let reg = CodecRegistry::with_builtin();
+    let t0 = Instant::now();
+    let mut a = adapter(&reg, A, B, t0);
+    let mut b = adapter(&reg, B, A, t0);
+    let n = a.frame_samples();
+    let seconds = 12u64;
+    let src = speech_like(seconds as f64 + 1.0, a.audio_format().sample_rate.0);
+    let net = |seed| {
+        Netem::<Dgram>::new(NetemConfig {
+            seed,
+            delay: Duration::from_millis(20),
+            jitter: JitterDist::Uniform {
+                max: Duration::from_millis(4),
+            },
+            ..NetemConfig::default()
+        })
+        .unwrap()
+    };
+    let (mut ab, mut ba) = (net(11), net(12));
+    let mut buf = vec![0u8; DATAGRAM_LEN];
+    let mut remb = vec![0u8; 64];
+    let mut out = vec![0i16; n];
+    let mut seen = Seen {
+        steps: Vec::new(),
+        gaps: 0,
+    };
+    let mut last: Option<(u16, u32)> = None;
+    let mut adapted = Vec::new();
+    let mut allocs_at_switch = 0usize;
+    for k in 0..seconds * 100 {
+        let ms = 10 * k;
+        let now = t0 + Duration::from_millis(ms);
+        let steady = k > 100;
+        // Network deliveries.
+        while let Some(d) = ab.poll_deliver(now) {
+            let p = &d.0;
+            if !rtp_core::rtcp::is_rtcp(p) {
+                let seq = u16::from_be_bytes([p[2], p[3]]);
+                let ts = u32::from_be_bytes([p[4], p[5], p[6], p[7]]);
+                if let Some((s, t)) = last {
+                    if seq == s.wrapping_add(1) {
+                        seen.steps.push((ms, ts.wrapping_sub(t)));
+                    } else {
+                        seen.gaps += 1;
+                    }
+                }
+                last = Some((seq, ts));
+            }
+            counted(steady, || b.handle_datagram(now, addr(A), p, true));
+        }
+        while let Some(d) = ba.poll_deliver(now) {
+            counted(steady, || a.handle_datagram(now, addr(B), &d.0, true));
+        }
+        // The receiver's REMB, every 500 ms, about the sender's SSRC.
+        if let Some(bps) = remb_at(ms).filter(|_| ms % 500 == 0) {
+            let w = RembWriter {
+                sender_ssrc: b.ssrc(),
+                bitrate_bps: bps,
+                ssrcs: &[a.ssrc()],
+            };
+            let len = w.write(&mut remb).unwrap();
+            ba.send(now, Dgram(remb[..len].to_vec()));
+        }
+        for x in [&mut a, &mut b] {
+            if x.poll_timeout().is_some_and(|t| t <= now) {
+                counted(steady, || x.handle_timeout(now));
+            }
+        }
+        let at = k as usize * n;
+        let before = ALLOCATIONS.with(Cell::get);
+        counted(steady, || {
+            a.push_capture_frame(now, &src[at..at + n], true);
+            b.push_capture_frame(now, &src[at..at + n], false);
+            b.pull_playout_frame(now, &mut out, true);
+        });
+        if a.counters().ptime_changes > adapted.len() as u64 {
+            allocs_at_switch += ALLOCATIONS.with(Cell::get) - before;
+        }
+        while let Some(e) = a.poll_event() {
+            if let AdapterEvent::Adapted(d) = e {
+                adapted.push((ms, d.ptime_ms, d.bitrate));
+            }
+        }
+        while let Some((_, len)) = counted(steady, || a.poll_transmit(now, &mut buf)) {
+            ab.send(now, Dgram(buf[..len].to_vec()));
+        }
+        while let Some((_, len)) = counted(steady, || b.poll_transmit(now, &mut buf)) {
+            ba.send(now, Dgram(buf[..len].to_vec()));
+        }
+    }
+    let rc = b.counters();
+    let js = b.jitter_stats();
+    eprintln!("sender decisions (ms, ptime, bitrate): {adapted:?}");
+    eprintln!(
+        "sender: {} ptime changes, {} packets; receiver: {rc:?}",
+        a.counters().ptime_changes,
+        a.counters().audio_packets_sent
+    );
+    eprintln!("receiver jitter: {js:?}");
+    // The sender's packets: 20 ms, then 40, then 60, then 20 again, switched once each.
+    let mut runs: Vec<(u32, usize, u64)> = Vec::new();
+    for &(ms, step) in &seen.steps {
+        match runs.last_mut() {
+            Some((s, count, _)) if *s == step => *count += 1,
+            _ => runs.push((step, 1, ms)),
+        }
+    }
+    eprintln!("receiver's timestamp steps (step, packets, first at ms): {runs:?}");
+    let steps: Vec<u32> = runs.iter().map(|r| r.0).collect();
+    assert_eq!(steps, [960, 1920, 2880, 960], "{runs:?}");
+    assert!(runs.iter().all(|r| r.1 >= 20), "{runs:?}");
+    assert_eq!(seen.gaps, 0);
+    assert_eq!(a.counters().ptime_changes, 3);
+    assert_eq!(a.send_ptime_ms(), 20);
+    // Reported in the Adapted events.
+    let ptimes: Vec<u16> = adapted.iter().map(|d| d.1).collect();
+    assert!(ptimes.windows(2).any(|w| w == [20, 40]), "{adapted:?}");
+    assert!(ptimes.contains(&60) && ptimes.last() == Some(&20), "{adapted:?}");
+    // The receiver decoded every packet: nothing lost, late or concealed.
+    assert_eq!(js.lost + js.late + js.discarded, 0, "{js:?}");
+    assert_eq!(rc.concealed_lost + rc.concealed_underflow + rc.decode_errors, 0, "{rc:?}");
+    assert_eq!(rc.decoded + js.buffered as u64, rc.audio_packets_received);
+    assert_eq!(ALLOCATIONS.with(Cell::get), 0, "allocations in steady state");
+    assert_eq!(allocs_at_switch, 0);
+}
