@@ -7,6 +7,10 @@
 //! returns to 20 ms. The receiver loses nothing and conceals nothing, and neither side
 //! allocates in steady state, switches included (counting allocator).
 //!
+//! A second call sees the estimate fall straight to 17 kbit/s: the adapter lengthens the
+//! packets 20 ms at a time (20 -> 40 -> 60, a second apart), since a packet `d` ms longer
+//! than the last arrives `d` ms after the receiver's playout expected it.
+//!
 //! Two MediaTransportAdapters back to back through rtp-core's seeded netem (20 ms delay,
 //! 0-4 ms jitter); the REMB is a real RTCP PSFB packet written with rtp-core's `RembWriter`
 //! and delivered to the sender as from the receiver.
@@ -83,7 +87,13 @@ fn addr(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 
-fn adapter(reg: &CodecRegistry, local: u16, remote: u16, t0: Instant) -> MediaTransportAdapter {
+fn adapter(
+    reg: &CodecRegistry,
+    local: u16,
+    remote: u16,
+    t0: Instant,
+    jitter_min_ms: u16,
+) -> MediaTransportAdapter {
     let d = reg.find("opus").expect("opus").descriptor;
     MediaTransportAdapter::new(
         AdapterConfig {
@@ -98,7 +108,7 @@ fn adapter(reg: &CodecRegistry, local: u16, remote: u16, t0: Instant) -> MediaTr
             dtmf: None,
             other_payload_types: Vec::new(),
             srtp: None,
-            jitter_min_ms: 40,
+            jitter_min_ms,
             jitter_max_ms: 300,
             seed: u64::from(local),
             adaptation: true,
@@ -111,12 +121,13 @@ fn adapter(reg: &CodecRegistry, local: u16, remote: u16, t0: Instant) -> MediaTr
     .expect("adapter")
 }
 
-/// The REMB the receiver would send at this point of the call, bit/s.
-fn remb_at(ms: u64) -> Option<u64> {
+/// The REMB the receiver would send at this point of the call, bit/s: 20 kbit/s from 2 s
+/// and 17 kbit/s from 5 s (`gradual`), or 17 kbit/s at once from 2 s; 64 kbit/s from 8 s.
+fn remb_at(ms: u64, gradual: bool) -> Option<u64> {
     match ms {
         0..2000 => None,
-        2000..5000 => Some(20_000),
-        5000..8000 => Some(17_000),
+        2000..5000 if gradual => Some(20_000),
+        2000..8000 => Some(17_000),
         _ => Some(64_000),
     }
 }
@@ -130,10 +141,22 @@ struct Seen {
 
 #[test]
 fn thin_link_switches_to_long_packets_and_back_without_concealment() {
+    run(true, 40);
+}
+
+/// The estimate falls straight to 17 kbit/s: the policy wants 60 ms at once, the adapter
+/// lengthens by 20 ms a step (20 -> 40 -> 60, a second apart) so that a receiver with the
+/// usual 20 ms minimum jitter delay plays every packet in time.
+#[test]
+fn sudden_drop_lengthens_packets_in_steps() {
+    run(false, 20);
+}
+
+fn run(gradual: bool, jitter_min_ms: u16) {
     let reg = CodecRegistry::with_builtin();
     let t0 = Instant::now();
-    let mut a = adapter(&reg, A, B, t0);
-    let mut b = adapter(&reg, B, A, t0);
+    let mut a = adapter(&reg, A, B, t0, jitter_min_ms);
+    let mut b = adapter(&reg, B, A, t0, jitter_min_ms);
     let n = a.frame_samples();
     let seconds = 12u64;
     let src = speech_like(seconds as f64 + 1.0, a.audio_format().sample_rate.0);
@@ -184,7 +207,7 @@ fn thin_link_switches_to_long_packets_and_back_without_concealment() {
             counted(steady, || a.handle_datagram(now, addr(B), &d.0, true));
         }
         // The receiver's REMB, every 500 ms, about the sender's SSRC.
-        if let Some(bps) = remb_at(ms).filter(|_| ms % 500 == 0) {
+        if let Some(bps) = remb_at(ms, gradual).filter(|_| ms % 500 == 0) {
             let w = RembWriter {
                 sender_ssrc: b.ssrc(),
                 bitrate_bps: bps,
@@ -246,7 +269,13 @@ fn thin_link_switches_to_long_packets_and_back_without_concealment() {
     assert_eq!(a.send_ptime_ms(), 20);
     // Reported in the Adapted events.
     let ptimes: Vec<u16> = adapted.iter().map(|d| d.1).collect();
-    assert!(ptimes.windows(2).any(|w| w == [20, 40]), "{adapted:?}");
+    if gradual {
+        assert!(ptimes.windows(2).any(|w| w == [20, 40]), "{adapted:?}");
+    } else {
+        assert!(ptimes.windows(2).any(|w| w == [20, 60]), "{adapted:?}");
+        // The 40 ms step lasted the hold time (one second: 25 packets).
+        assert!(runs.get(1).is_some_and(|r| r.1 >= 24 && r.1 <= 26), "{runs:?}");
+    }
     assert!(ptimes.contains(&60) && ptimes.last() == Some(&20), "{adapted:?}");
     // The receiver decoded every packet: nothing lost, late or concealed.
     assert_eq!(js.lost + js.late + js.discarded, 0, "{js:?}");

@@ -62,6 +62,16 @@ const TX_SLOTS: usize = 32;
 const EVENT_CAPACITY: usize = 64;
 /// Packet time of RFC 4733 event packets, ms.
 const DTMF_INTERVAL_MS: u32 = 50;
+/// Jitter-buffer payload buffers allocated at setup (16 packets: 320 ms of 20 ms packets).
+const PREALLOCATED_PAYLOADS: usize = 16;
+/// Longest lengthening of the packet time in one step, ms. A packet `d` ms longer than the
+/// previous one arrives `d` ms later than the receiver's playout expects; a receiver whose
+/// delay has at least `d` ms of headroom (the usual 20 ms minimum jitter delay) plays it in
+/// time, one with less conceals and drops it as late. So 20 -> 60 goes through 40.
+const PTIME_STEP_UP_MS: u16 = 20;
+/// Least media time between two lengthening steps, ms: time for the receiver's jitter buffer
+/// to learn the longer packetization delay and grow its delay by time-stretching.
+const PTIME_STEP_HOLD_MS: u64 = 1000;
 
 /// SRTP keys for one call: what we protect with and what the remote protects with.
 #[derive(Clone, PartialEq, Eq)]
@@ -369,6 +379,8 @@ pub struct MediaTransportAdapter {
     want_ptime: u16,
     /// The remote's `a=maxptime`.
     remote_max_ptime: Option<u16>,
+    /// Media clock (ticks) of the last packet-time change.
+    ptime_changed_at: u64,
     // Receive state.
     rx_buf: Vec<u8>,
     play: Vec<i16>,
@@ -512,6 +524,7 @@ impl MediaTransportAdapter {
             send_ptime: params.ptime_ms,
             want_ptime: params.ptime_ms,
             remote_max_ptime: config.max_ptime_ms,
+            ptime_changed_at: 0,
             rx_buf: vec![0; DATAGRAM_LEN],
             play: Vec::with_capacity(2 * span + frame_samples),
             play_pos: 0,
@@ -761,16 +774,7 @@ impl MediaTransportAdapter {
         if self.pending.is_empty() {
             self.pending_start = frame_start;
             if self.want_ptime != self.send_ptime {
-                // A packet boundary: the next packet starts where the last one ended, so the
-                // timestamps go on without a gap or overlap whatever its duration.
-                if let Some(enc) = self.encoder.as_mut() {
-                    if enc.set_frame_ms(self.want_ptime).is_ok() {
-                        self.send_ptime = self.want_ptime;
-                        self.counters.ptime_changes += 1;
-                    } else {
-                        self.want_ptime = self.send_ptime;
-                    }
-                }
+                self.switch_ptime(frame_start);
             }
         }
         let n = pcm.len().min(self.frame_samples);
@@ -803,6 +807,35 @@ impl MediaTransportAdapter {
         let pt = self.payload_type;
         if self.write_rtp(now, pt, ts, marker, len) {
             self.counters.audio_packets_sent += 1;
+        }
+    }
+
+    /// At a packet boundary (the next packet starts where the last one ended, so the
+    /// timestamps go on without a gap or overlap whatever its duration): moves the packet
+    /// time towards the one wanted, shorter at once, longer by [`PTIME_STEP_UP_MS`] at most
+    /// every [`PTIME_STEP_HOLD_MS`].
+    fn switch_ptime(&mut self, frame_start: u64) {
+        let Some(enc) = self.encoder.as_mut() else {
+            return;
+        };
+        let next = if self.want_ptime > self.send_ptime {
+            let hold = PTIME_STEP_HOLD_MS * u64::from(self.clock_rate) / 1000;
+            if self.counters.ptime_changes > 0
+                && frame_start.saturating_sub(self.ptime_changed_at) < hold
+            {
+                return;
+            }
+            self.want_ptime
+                .min(self.send_ptime.saturating_add(PTIME_STEP_UP_MS))
+        } else {
+            self.want_ptime
+        };
+        if self.codec.ptimes.contains(&next) && enc.set_frame_ms(next).is_ok() {
+            self.send_ptime = next;
+            self.ptime_changed_at = frame_start;
+            self.counters.ptime_changes += 1;
+        } else {
+            self.want_ptime = self.send_ptime;
         }
     }
 
@@ -1405,5 +1438,15 @@ fn new_jitter(
     // The adapter time-stretches decoded audio (see `playout`); the buffer does not insert or
     // drop frames in speech.
     cfg.media_stretch = true;
-    JitterBuffer::new(cfg).map_err(|e| AdapterError::Jitter(e.to_string()))
+    let mut jb = JitterBuffer::new(cfg).map_err(|e| AdapterError::Jitter(e.to_string()))?;
+    // Payload buffers for the packets a few hundred ms of delay hold, allocated now: the pool
+    // otherwise grows the first time the buffer holds more packets than ever before (a delay
+    // step, such as the sender lengthening its packets), in the per-packet path.
+    let spare: Vec<Vec<u8>> = (0..PREALLOCATED_PAYLOADS)
+        .map(|_| jb.take_buffer())
+        .collect();
+    for b in spare {
+        jb.recycle(b);
+    }
+    Ok(jb)
 }
