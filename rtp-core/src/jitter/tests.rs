@@ -529,3 +529,89 @@ fn media_stretch_leaves_speech_alone() {
         .unwrap_or(0);
     assert!(!outs[..last].contains(&Out::Exp), "{outs:?}");
 }
+
+/// The sender changes its packet time mid-stream (20 -> 40 -> 60 -> 20 ms, as an Opus sender
+/// adapting to a thin link does) and the caller tells the buffer each packet's real duration
+/// once decoded (`set_packet_duration`, as media-core's adapter does): nothing is concealed,
+/// lost or late, and the playout cursor follows the timestamps with no gap or overlap.
+/// Packets leave at the end of their audio and take 10 ms; the buffer is polled when the last
+/// output is played out. With `media_stretch` (media-core's setting) not a single frame is
+/// inserted or dropped; without it the buffer adapts its delay by itself (an expand frame
+/// while the next packet is there, a dropped packet after the step back to 20 ms), never by
+/// concealing a loss.
+#[test]
+fn packet_time_changes_mid_stream() {
+    for stretch in [true, false] {
+        let mut c = cfg();
+        c.media_stretch = stretch;
+        let mut jb = JitterBuffer::new(c).unwrap();
+        let t0 = base();
+        // (duration in ticks at 8 kHz, packets)
+        let plan = [(160u32, 100usize), (320, 50), (480, 50), (160, 100)];
+        let mut sends = Vec::new();
+        let mut ts = 0u32;
+        for (dur, n) in plan {
+            for _ in 0..n {
+                sends.push((ts, dur));
+                ts += dur;
+            }
+        }
+        let arrive_us = |i: usize| {
+            let (ts, dur) = sends[i];
+            u64::from(ts + dur) * 125 + 10_000
+        };
+        let mut next = 0usize;
+        let mut now = at(t0, 0);
+        let mut played = Vec::new();
+        let mut concealed = Vec::new();
+        while played.last().is_none_or(|p: &(usize, u32)| p.0 + 1 < sends.len())
+            && now < at(t0, 20_000_000)
+        {
+            let now_us = now.duration_since(t0).as_micros() as u64;
+            while next < sends.len() && arrive_us(next) <= now_us {
+                jb.insert(at(t0, arrive_us(next)), pkt(3, next as u16, sends[next].0));
+                next += 1;
+            }
+            match jb.poll(now) {
+                Playout::Packet(p) => {
+                    let i = usize::from(p.seq.0);
+                    // The decoder knows the real duration.
+                    jb.set_packet_duration(sends[i].1);
+                    played.push((i, p.timestamp.0));
+                    jb.recycle(p.payload);
+                }
+                Playout::Missing(m) => concealed.push(m),
+                Playout::NothingYet => {}
+            }
+            now = jb
+                .poll_timeout()
+                .filter(|&t| t > now)
+                .unwrap_or(now + Duration::from_millis(10));
+        }
+        let s = jb.stats();
+        let label = format!("media_stretch {stretch}");
+        let missing: Vec<_> = concealed
+            .iter()
+            .filter(|m| stretch || !(m.kind == MissingKind::Expand && m.next_available))
+            .collect();
+        assert!(missing.is_empty(), "{label}: {missing:?}");
+        assert_eq!((s.lost, s.late), (0, 0), "{label}: {s:?}");
+        if stretch {
+            assert_eq!((s.discarded, s.expanded), (0, 0), "{label}: {s:?}");
+        }
+        assert_eq!(
+            played.len() as u64 + s.discarded,
+            sends.len() as u64,
+            "{label}"
+        );
+        // Every packet in order, each starting where the previous one ended.
+        for w in played.windows(2) {
+            let ((i, ts0), (j, ts1)) = (w[0], w[1]);
+            assert!(j > i, "{label}");
+            assert_eq!(ts1, sends[j].0, "{label}: packet {j}");
+            if j == i + 1 {
+                assert_eq!(ts1, ts0 + sends[i].1, "{label}: packet {i}");
+            }
+        }
+    }
+}
