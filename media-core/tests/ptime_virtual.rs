@@ -274,13 +274,27 @@ fn run(gradual: bool, jitter_min_ms: u16) {
     } else {
         assert!(ptimes.windows(2).any(|w| w == [20, 60]), "{adapted:?}");
         // The 40 ms step lasted the hold time (one second: 25 packets).
-        assert!(runs.get(1).is_some_and(|r| r.1 >= 24 && r.1 <= 26), "{runs:?}");
+        assert!(
+            runs.get(1).is_some_and(|r| r.1 >= 24 && r.1 <= 26),
+            "{runs:?}"
+        );
     }
-    assert!(ptimes.contains(&60) && ptimes.last() == Some(&20), "{adapted:?}");
+    assert!(
+        ptimes.contains(&60) && ptimes.last() == Some(&20),
+        "{adapted:?}"
+    );
     // The receiver decoded every packet: nothing lost, late or concealed.
     assert_eq!(js.lost + js.late + js.discarded, 0, "{js:?}");
-    assert_eq!(rc.concealed_lost + rc.concealed_underflow + rc.decode_errors, 0, "{rc:?}");
+    assert_eq!(
+        rc.concealed_lost + rc.concealed_underflow + rc.decode_errors,
+        0,
+        "{rc:?}"
+    );
     assert_eq!(rc.decoded + js.buffered as u64, rc.audio_packets_received);
-    assert_eq!(ALLOCATIONS.with(Cell::get), 0, "allocations in steady state");
+    assert_eq!(
+        ALLOCATIONS.with(Cell::get),
+        0,
+        "allocations in steady state"
+    );
     assert_eq!(allocs_at_switch, 0);
 }

@@ -1399,7 +1399,12 @@ fn max_ptime(codec: &CodecDescriptor, params: &CodecParams, remote: Option<u16>)
     if codec.name != "opus" {
         return params.ptime_ms;
     }
-    let mut max = codec.ptimes.iter().copied().max().unwrap_or(params.ptime_ms);
+    let mut max = codec
+        .ptimes
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(params.ptime_ms);
     if let Some(m) = remote {
         max = max.min(m);
     }

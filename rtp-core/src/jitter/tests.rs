@@ -564,7 +564,9 @@ fn packet_time_changes_mid_stream() {
         let mut now = at(t0, 0);
         let mut played = Vec::new();
         let mut concealed = Vec::new();
-        while played.last().is_none_or(|p: &(usize, u32)| p.0 + 1 < sends.len())
+        while played
+            .last()
+            .is_none_or(|p: &(usize, u32)| p.0 + 1 < sends.len())
             && now < at(t0, 20_000_000)
         {
             let now_us = now.duration_since(t0).as_micros() as u64;
