@@ -93,8 +93,16 @@ fn adapter(
     remote: u16,
     t0: Instant,
     jitter_min_ms: u16,
+    max_ptime: Option<MaxPtime>,
 ) -> MediaTransportAdapter {
     let d = reg.find("opus").expect("opus").descriptor;
+    let mut params = CodecParams::defaults(d);
+    let mut max_ptime_ms = None;
+    match max_ptime {
+        Some(MaxPtime::Attribute(ms)) => max_ptime_ms = Some(ms),
+        Some(MaxPtime::Fmtp(f)) => params.fmtp = Some(f.into()),
+        None => {}
+    }
     MediaTransportAdapter::new(
         AdapterConfig {
             cname: format!("ptime{local}"),
@@ -102,7 +110,7 @@ fn adapter(
             remote_rtcp: None,
             rtcp_mux: true,
             codec: d,
-            params: CodecParams::defaults(d),
+            params,
             payload_type: 111,
             receive_payload_type: 111,
             dtmf: None,
@@ -113,7 +121,7 @@ fn adapter(
             seed: u64::from(local),
             adaptation: true,
             rtcp_min_interval: Duration::from_secs(1),
-            max_ptime_ms: None,
+            max_ptime_ms,
         },
         reg,
         t0,
@@ -141,7 +149,7 @@ struct Seen {
 
 #[test]
 fn thin_link_switches_to_long_packets_and_back_without_concealment() {
-    run(true, 40);
+    run(true, 40, None);
 }
 
 /// The estimate falls straight to 17 kbit/s: the policy wants 60 ms at once, the adapter
@@ -149,14 +157,33 @@ fn thin_link_switches_to_long_packets_and_back_without_concealment() {
 /// usual 20 ms minimum jitter delay plays every packet in time.
 #[test]
 fn sudden_drop_lengthens_packets_in_steps() {
-    run(false, 20);
+    run(false, 20, None);
 }
 
-fn run(gradual: bool, jitter_min_ms: u16) {
+/// The receiver's SDP said `a=maxptime:40`, or `maxptime=40` in its Opus fmtp (RFC 7587):
+/// the sender never goes beyond 40 ms.
+#[test]
+fn remote_maxptime_caps_the_packet_time() {
+    run(false, 20, Some(MaxPtime::Attribute(40)));
+    run(
+        false,
+        20,
+        Some(MaxPtime::Fmtp("maxptime=40;useinbandfec=1")),
+    );
+}
+
+/// Where the remote's maxptime came from.
+#[derive(Clone, Copy)]
+enum MaxPtime {
+    Attribute(u16),
+    Fmtp(&'static str),
+}
+
+fn run(gradual: bool, jitter_min_ms: u16, max_ptime: Option<MaxPtime>) {
     let reg = CodecRegistry::with_builtin();
     let t0 = Instant::now();
-    let mut a = adapter(&reg, A, B, t0, jitter_min_ms);
-    let mut b = adapter(&reg, B, A, t0, jitter_min_ms);
+    let mut a = adapter(&reg, A, B, t0, jitter_min_ms, max_ptime);
+    let mut b = adapter(&reg, B, A, t0, jitter_min_ms, None);
     let n = a.frame_samples();
     let seconds = 12u64;
     let src = speech_like(seconds as f64 + 1.0, a.audio_format().sample_rate.0);
@@ -262,16 +289,24 @@ fn run(gradual: bool, jitter_min_ms: u16) {
     }
     eprintln!("receiver's timestamp steps (step, packets, first at ms): {runs:?}");
     let steps: Vec<u32> = runs.iter().map(|r| r.0).collect();
-    assert_eq!(steps, [960, 1920, 2880, 960], "{runs:?}");
     assert!(runs.iter().all(|r| r.1 >= 20), "{runs:?}");
     assert_eq!(seen.gaps, 0);
-    assert_eq!(a.counters().ptime_changes, 3);
     assert_eq!(a.send_ptime_ms(), 20);
     // Reported in the Adapted events.
     let ptimes: Vec<u16> = adapted.iter().map(|d| d.1).collect();
+    if max_ptime.is_some() {
+        assert_eq!(steps, [960, 1920, 960], "{runs:?}");
+        assert_eq!(a.counters().ptime_changes, 2);
+        assert!(ptimes.windows(2).any(|w| w == [20, 40]), "{adapted:?}");
+        assert!(!ptimes.contains(&60), "{adapted:?}");
+    } else {
+        assert_eq!(steps, [960, 1920, 2880, 960], "{runs:?}");
+        assert_eq!(a.counters().ptime_changes, 3);
+        assert!(ptimes.contains(&60), "{adapted:?}");
+    }
     if gradual {
         assert!(ptimes.windows(2).any(|w| w == [20, 40]), "{adapted:?}");
-    } else {
+    } else if max_ptime.is_none() {
         assert!(ptimes.windows(2).any(|w| w == [20, 60]), "{adapted:?}");
         // The 40 ms step lasted the hold time (one second: 25 packets).
         assert!(
@@ -279,10 +314,7 @@ fn run(gradual: bool, jitter_min_ms: u16) {
             "{runs:?}"
         );
     }
-    assert!(
-        ptimes.contains(&60) && ptimes.last() == Some(&20),
-        "{adapted:?}"
-    );
+    assert_eq!(ptimes.last(), Some(&20), "{adapted:?}");
     // The receiver decoded every packet: nothing lost, late or concealed.
     assert_eq!(js.lost + js.late + js.discarded, 0, "{js:?}");
     assert_eq!(

@@ -162,7 +162,9 @@ pub enum AdapterEvent {
         /// Bits per second.
         bps: u64,
     },
-    /// The adaptation policy made a new decision and it was applied to the encoder.
+    /// The adaptation policy made a new decision and it was applied to the encoder (the
+    /// packet time from the next packet boundary, lengthened 20 ms a step a second apart;
+    /// [`MediaTransportAdapter::send_ptime_ms`] tells the one in force).
     Adapted(AdaptationDecision),
     /// A new remote source (SSRC) was validated.
     NewSource {

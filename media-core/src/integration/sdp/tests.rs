@@ -432,7 +432,10 @@ fn ptime_follows_the_remote_within_codec_and_maxptime() {
     assert_eq!(answer(&with(&["a=ptime:25"])).0.params.ptime_ms, 20);
     // maxptime below our ptime caps it.
     assert_eq!(answer(&with(&["a=maxptime:10"])).0.params.ptime_ms, 10);
+    // The remote's maxptime is kept for the packet time adaptation.
+    assert_eq!(answer(&with(&["a=maxptime:40"])).0.max_ptime_ms, Some(40));
     let (n, ans) = answer(&with(&[]));
+    assert_eq!(n.max_ptime_ms, None);
     assert_eq!(n.params.ptime_ms, 20);
     assert!(has_line(&ans, "a=ptime:20"));
 }
