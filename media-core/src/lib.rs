@@ -32,7 +32,7 @@
 //!
 //! Conferences run through [`engine::audio::AudioMixer`] (N-1 mixes in O(N), per-participant
 //! resampling and codecs, limiter, active speaker; topology changes applied at the tick), and
-//! calls or conferences are recorded with [`engine::audio::recorder`] (a lock-free ring to a
+//! calls or conferences are recorded with [`engine::audio::recorder`](mod@engine::audio::recorder) (a lock-free ring to a
 //! writer thread, never blocking the media path).
 //!
 //! ## Cargo features

@@ -68,7 +68,7 @@ struct Group {
     last_arrival: i64,
 }
 
-/// The delay-based controller; see the [module docs](self).
+/// The delay-based controller (GCC: trendline filter, overuse detector, AIMD rate control).
 #[derive(Debug, Clone)]
 pub struct DelayBasedBwe {
     current: Option<Group>,

@@ -1,5 +1,5 @@
 //! Audio on the media clock: the conference [`mixer`] (N-1 mixes, per-participant resampling
-//! and codecs, limiter, active speaker) and the call [`recorder`] (WAV through a lock-free ring,
+//! and codecs, limiter, active speaker) and the call [`mod@recorder`] (WAV through a lock-free ring,
 //! never blocking the media path).
 
 mod limiter;

@@ -8,9 +8,9 @@
 //!
 //! [`ChainConfig::voip`] is a softphone's chain: a 90 Hz high-pass, the echo canceller (fed the
 //! far end through [`ProcessingChain::render_i16`] or a [`FarEndSender`]), RNNoise noise
-//! suppression ([`NoiseSuppressor`](super::ns::NoiseSuppressor)), gain control with a limiter
-//! ([`GainController`](super::agc::GainController)) and voice activity detection
-//! ([`VoiceActivityDetector`](super::vad::VoiceActivityDetector)). [`ChainConfig::new`] has the
+//! suppression ([`NoiseSuppressor`]), gain control with a limiter
+//! ([`GainController`]) and voice activity detection
+//! ([`VoiceActivityDetector`]). [`ChainConfig::new`] has the
 //! high-pass and echo canceller only; the `with_*` methods add or remove stages. The NS, AGC
 //! and VAD slots also take any other [`AudioStage`] ([`ProcessingChain::set_stage`]).
 //!

@@ -82,7 +82,7 @@ const STEADY_RATIO: f64 = 1.258_925_4;
 /// the bin.
 const NOISE_ALLOWANCE: f64 = 2.5;
 
-/// Detector settings. [`Default`] meets ITU-T Q.24 at 8 kHz; see the [module docs](self).
+/// Detector settings. [`Default`] meets ITU-T Q.24 at 8 kHz; the module docs explain the tests.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DetectorConfig {
     /// Input rate, 8 to 96 kHz.
