@@ -78,6 +78,9 @@ const MIN_BLOCKS: usize = 10;
 const SKIP_AFTER_QUIET: u32 = 50;
 /// Hops of history the network is re-primed with after a rest (128 ms).
 const PRIME_HOPS: usize = 8;
+/// 10 ms frames of history kept at the stage's rate for the re-priming (130 ms, the least
+/// whole number of frames covering `PRIME_HOPS` hops).
+const RING_FRAMES: usize = (PRIME_HOPS * HOP).div_ceil(FRAME16);
 
 /// Configuration of a [`VoiceActivityDetector`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -121,15 +124,20 @@ pub struct VoiceActivityDetector {
     config: VadConfig,
     detector: Box<Detector>,
     to16: Option<FixedRatio>,
-    /// The frame, sanitised (at the stage rate).
-    clean: Vec<f32>,
+    /// Samples in a 10 ms frame at the stage rate.
+    frame_len: usize,
+    /// The last `RING_FRAMES` frames, sanitised, at the stage rate (ring of whole frames;
+    /// `ring_pos` is the slot the next frame goes to, so the oldest one). Kept at the stage
+    /// rate so that a resting detector converts nothing to 16 kHz.
+    ring: Vec<f32>,
+    ring_pos: usize,
     /// 16 kHz samples waiting for a full hop (capacity HOP + FRAME16).
     pending: Vec<f32>,
     filled: usize,
     /// 16 kHz conversion of the current frame.
     frame16: Vec<f32>,
-    /// The last `PRIME_HOPS` hops at 16 kHz, to re-prime the network after a rest.
-    hist16: Vec<f32>,
+    /// The ring converted to 16 kHz when the network wakes up.
+    prime16: Vec<f32>,
     quiet_run: u32,
     skipping: bool,
     /// 8 kHz input: the network sees only half its band, so energy decides more on its own.
@@ -187,11 +195,13 @@ impl VoiceActivityDetector {
             config,
             detector: Detector::default_boxed(),
             to16: (hz != 16000).then(|| FixedRatio::new(hz, 16000, frame)),
-            clean: vec![0.0; frame],
+            frame_len: frame,
+            ring: vec![0.0; RING_FRAMES * frame],
+            ring_pos: 0,
             pending: vec![0.0; HOP + FRAME16],
             filled: 0,
             frame16: vec![0.0; FRAME16],
-            hist16: vec![0.0; PRIME_HOPS * HOP],
+            prime16: vec![0.0; RING_FRAMES * FRAME16],
             quiet_run: 0,
             skipping: false,
             narrowband: hz == 8000,
@@ -227,38 +237,22 @@ impl VoiceActivityDetector {
     /// Judges one 10 ms frame of samples at the stage's rate (the same as `process` without an
     /// [`AudioFrame`]), returning whether it is speech.
     pub fn process_samples(&mut self, samples: &[f32]) -> Result<bool, ProcessError> {
-        let expected = self.clean.len();
-        if samples.len() != expected {
+        let fl = self.frame_len;
+        if samples.len() != fl {
             return Err(ProcessError::WrongFrameLength {
                 got: samples.len(),
-                expected,
+                expected: fl,
             });
         }
-        let mut bad = 0;
-        for (c, &s) in self.clean.iter_mut().zip(samples) {
-            *c = if s.is_finite() {
-                s.clamp(-1.0, 1.0)
-            } else {
-                bad += 1;
-                0.0
-            };
-        }
+        // One pass: sanitise into the history ring and sum the energy. While the network
+        // rests this (and the floor below) is all the frame costs.
+        let slot = self.ring_pos * fl;
+        self.ring_pos = (self.ring_pos + 1) % RING_FRAMES;
+        let (bad, energy) = sanitize_energy(samples, &mut self.ring[slot..slot + fl]);
         self.metrics.sanitized_samples += bad;
         self.metrics.frames += 1;
-        match &mut self.to16 {
-            None => self.frame16.copy_from_slice(&self.clean),
-            Some(r) => {
-                r.process(&self.clean, &mut self.frame16);
-            }
-        }
-        for s in self.frame16.iter_mut() {
-            *s = s.clamp(-1.0, 1.0);
-        }
-        self.hist16.copy_within(FRAME16.., 0);
-        let hl = self.hist16.len();
-        self.hist16[hl - FRAME16..].copy_from_slice(&self.frame16);
         // Frame energy against the minimum-statistics noise floor.
-        let power = self.clean.iter().map(|x| x * x).sum::<f32>() / expected as f32;
+        let power = energy / fl as f32;
         let e_db = 10.0 * (power + 1e-12).log10();
         self.smooth_db = if self.smooth_db.is_finite() {
             0.8 * self.smooth_db + 0.2 * e_db
@@ -289,13 +283,18 @@ impl VoiceActivityDetector {
             // Waking up: re-prime the network with the last 128 ms.
             self.skipping = false;
             self.filled = 0;
-            for h in self.hist16.chunks_exact(HOP) {
-                let p = self.detector.predict_f32(h);
-                if p.is_finite() && p >= 0.0 {
-                    self.raw_score = p.min(1.0);
+            self.prime();
+        } else {
+            let frame = &self.ring[slot..slot + fl];
+            match &mut self.to16 {
+                None => self.frame16.copy_from_slice(frame),
+                Some(r) => {
+                    r.process(frame, &mut self.frame16);
+                    for s in self.frame16.iter_mut() {
+                        *s = s.clamp(-1.0, 1.0);
+                    }
                 }
             }
-        } else {
             self.pending[self.filled..self.filled + FRAME16].copy_from_slice(&self.frame16);
             self.filled += FRAME16;
             if self.filled >= HOP {
@@ -333,6 +332,76 @@ impl VoiceActivityDetector {
         self.metrics.speech = Some(self.speech);
         Ok(self.speech)
     }
+
+    /// Wakes the network: converts the history ring (oldest frame first, the current one
+    /// last) to 16 kHz from a reset resampler, which leaves it continuous for the next frame,
+    /// and runs the network over the last `PRIME_HOPS` hops of it.
+    fn prime(&mut self) {
+        let fl = self.frame_len;
+        if let Some(r) = &mut self.to16 {
+            r.reset();
+        }
+        for k in 0..RING_FRAMES {
+            let slot = ((self.ring_pos + k) % RING_FRAMES) * fl;
+            let frame = &self.ring[slot..slot + fl];
+            let out = &mut self.prime16[k * FRAME16..(k + 1) * FRAME16];
+            match &mut self.to16 {
+                None => out.copy_from_slice(frame),
+                Some(r) => {
+                    r.process(frame, out);
+                    for s in out.iter_mut() {
+                        *s = s.clamp(-1.0, 1.0);
+                    }
+                }
+            }
+        }
+        let start = self.prime16.len() - PRIME_HOPS * HOP;
+        for h in self.prime16[start..].chunks_exact(HOP) {
+            let p = self.detector.predict_f32(h);
+            if p.is_finite() && p >= 0.0 {
+                self.raw_score = p.min(1.0);
+            }
+        }
+    }
+}
+
+/// Whether `s` is finite, and `s` clamped to -1..1 (0 when not finite), as selects that
+/// vectorise (`f32::clamp` and `is_finite` did not).
+#[inline(always)]
+fn sanitize(s: f32) -> (bool, f32) {
+    // NaN and infinities fail the comparison.
+    let ok = s.abs() < f32::INFINITY;
+    let c = if s > 1.0 { 1.0 } else { s };
+    let c = if c < -1.0 { -1.0 } else { c };
+    (ok, if ok { c } else { 0.0 })
+}
+
+/// Copies `samples` into `out` clamped to -1..1, non-finite ones as 0, and returns how many
+/// were non-finite and the sum of the squares of the copy. Branch-free, with eight partial
+/// sums, so that it vectorises: 10 ms at 48 kHz in about 0.1 µs (a frame is always a multiple
+/// of 8 samples at 8-48 kHz; any remainder is summed on its own).
+fn sanitize_energy(samples: &[f32], out: &mut [f32]) -> (u64, f32) {
+    let mut acc = [0.0f32; 8];
+    let mut bad = [0u32; 8];
+    let mut oc = out.chunks_exact_mut(8);
+    let mut ic = samples.chunks_exact(8);
+    for (o, i) in (&mut oc).zip(&mut ic) {
+        for k in 0..8 {
+            let (ok, v) = sanitize(i[k]);
+            bad[k] += u32::from(!ok);
+            o[k] = v;
+            acc[k] += v * v;
+        }
+    }
+    let mut nbad: u64 = bad.iter().map(|&b| u64::from(b)).sum();
+    let mut energy = acc.iter().sum::<f32>();
+    for (o, &s) in oc.into_remainder().iter_mut().zip(ic.remainder()) {
+        let (ok, v) = sanitize(s);
+        nbad += u64::from(!ok);
+        *o = v;
+        energy += v * v;
+    }
+    (nbad, energy)
 }
 
 impl AudioStage for VoiceActivityDetector {
@@ -352,7 +421,8 @@ impl AudioStage for VoiceActivityDetector {
         }
         self.filled = 0;
         self.pending.fill(0.0);
-        self.hist16.fill(0.0);
+        self.ring.fill(0.0);
+        self.ring_pos = 0;
         self.quiet_run = 0;
         self.skipping = false;
         self.raw_score = 0.0;
