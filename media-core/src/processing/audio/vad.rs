@@ -78,6 +78,11 @@ const MIN_BLOCKS: usize = 10;
 const SKIP_AFTER_QUIET: u32 = 50;
 /// Hops of history the network is re-primed with after a rest (128 ms).
 const PRIME_HOPS: usize = 8;
+/// At 16 kHz and up, after this many frames in a row loud enough to be speech whatever the
+/// network says, the network is skipped until a frame is not.
+const SURE_RUN: u32 = 3;
+/// Hops the network is re-primed with after a loud run (64 ms).
+const SURE_PRIME_HOPS: usize = 4;
 /// 10 ms frames of history kept at the stage's rate for the re-priming (130 ms, the least
 /// whole number of frames covering `PRIME_HOPS` hops).
 const RING_FRAMES: usize = (PRIME_HOPS * HOP).div_ceil(FRAME16);
@@ -142,6 +147,12 @@ pub struct VoiceActivityDetector {
     skipping: bool,
     /// 8 kHz input: the network sees only half its band, so energy decides more on its own.
     narrowband: bool,
+    /// Frames at least this far above the floor are speech whatever the network says (dB).
+    sure_db: f32,
+    /// Frames in a row at least `sure_db` above the floor.
+    sure_run: u32,
+    /// The network is skipped through a run of such frames (16 kHz and up).
+    sure_skipping: bool,
     raw_score: f32,
     score: f32,
     hang_frames: u32,
@@ -205,6 +216,13 @@ impl VoiceActivityDetector {
             quiet_run: 0,
             skipping: false,
             narrowband: hz == 8000,
+            sure_db: if hz == 8000 {
+                LOUD_DB
+            } else {
+                (config.threshold + GRADED_BIAS) * GRADED_SPAN_DB + GRADED_OFFSET_DB
+            },
+            sure_run: 0,
+            sure_skipping: false,
             raw_score: 0.0,
             score: 0.0,
             hang_frames: config.hangover_ms / 10,
@@ -274,6 +292,11 @@ impl VoiceActivityDetector {
         } else {
             0
         };
+        self.sure_run = if above >= self.sure_db {
+            self.sure_run.saturating_add(1)
+        } else {
+            0
+        };
         if self.config.rest_in_pauses && self.quiet_run > SKIP_AFTER_QUIET {
             // Within the gate the network's word does not count: rest it.
             self.skipping = true;
@@ -283,7 +306,15 @@ impl VoiceActivityDetector {
             // Waking up: re-prime the network with the last 128 ms.
             self.skipping = false;
             self.filled = 0;
-            self.prime();
+            self.prime(PRIME_HOPS);
+        } else if !self.narrowband && self.sure_run >= SURE_RUN {
+            // Loud speech: speech whatever the network says, so it is not asked.
+            self.sure_skipping = true;
+        } else if self.sure_skipping {
+            // Out of a loud run: re-prime the network with the last 64 ms.
+            self.sure_skipping = false;
+            self.filled = 0;
+            self.prime(SURE_PRIME_HOPS);
         } else {
             let frame = &self.ring[slot..slot + fl];
             match &mut self.to16 {
@@ -336,12 +367,14 @@ impl VoiceActivityDetector {
     /// Wakes the network: converts the history ring (oldest frame first, the current one
     /// last) to 16 kHz from a reset resampler, which leaves it continuous for the next frame,
     /// and runs the network over the last `PRIME_HOPS` hops of it.
-    fn prime(&mut self) {
+    fn prime(&mut self, hops: usize) {
         let fl = self.frame_len;
         if let Some(r) = &mut self.to16 {
             r.reset();
         }
-        for k in 0..RING_FRAMES {
+        // The frames holding the hops, and one more for the resampler to settle.
+        let frames = ((hops * HOP).div_ceil(FRAME16) + 1).min(RING_FRAMES);
+        for k in RING_FRAMES - frames..RING_FRAMES {
             let slot = ((self.ring_pos + k) % RING_FRAMES) * fl;
             let frame = &self.ring[slot..slot + fl];
             let out = &mut self.prime16[k * FRAME16..(k + 1) * FRAME16];
@@ -355,7 +388,7 @@ impl VoiceActivityDetector {
                 }
             }
         }
-        let start = self.prime16.len() - PRIME_HOPS * HOP;
+        let start = self.prime16.len() - hops * HOP;
         for h in self.prime16[start..].chunks_exact(HOP) {
             let p = self.detector.predict_f32(h);
             if p.is_finite() && p >= 0.0 {
@@ -425,6 +458,8 @@ impl AudioStage for VoiceActivityDetector {
         self.ring_pos = 0;
         self.quiet_run = 0;
         self.skipping = false;
+        self.sure_run = 0;
+        self.sure_skipping = false;
         self.raw_score = 0.0;
         self.score = 0.0;
         self.hang_left = 0;
