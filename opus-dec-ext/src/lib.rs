@@ -99,7 +99,14 @@ impl OpusDecoder {
         // SAFETY: `st` is a live decoder; `ptr` is null or points to `len` readable bytes; `out`
         // holds `frames * channels` writable samples, the most libopus writes.
         check(unsafe {
-            sys::opus_decode(self.st.as_ptr(), ptr, len, out.as_mut_ptr(), frames, c_int::from(fec))
+            sys::opus_decode(
+                self.st.as_ptr(),
+                ptr,
+                len,
+                out.as_mut_ptr(),
+                frames,
+                c_int::from(fec),
+            )
         })
     }
 

@@ -16,8 +16,7 @@ fn speechlike(n: usize) -> Vec<i16> {
 }
 
 fn packets() -> Vec<Vec<u8>> {
-    let mut enc =
-        opus::Encoder::new(16000, opus::Channels::Mono, opus::Application::Voip).unwrap();
+    let mut enc = opus::Encoder::new(16000, opus::Channels::Mono, opus::Application::Voip).unwrap();
     enc.set_bitrate(opus::Bitrate::Bits(24000)).unwrap();
     speechlike(16000)
         .chunks_exact(320)
@@ -53,7 +52,10 @@ fn rejects_bad_arguments() {
     assert_eq!(dec.decode(&[], &mut out, false), Err(Error::InvalidPacket));
     // A 20 ms packet does not fit in 10 ms of stereo.
     let p = packets();
-    assert_eq!(dec.decode(&p[0], &mut out, false), Err(Error::BufferTooSmall));
+    assert_eq!(
+        dec.decode(&p[0], &mut out, false),
+        Err(Error::BufferTooSmall)
+    );
     assert_eq!(dec.conceal(&mut out[..7]), Err(Error::BadArg));
 }
 
