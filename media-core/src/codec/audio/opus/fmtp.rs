@@ -351,6 +351,7 @@ mod tests {
             max_average_bitrate: Some(40000),
             ptime_ms: Some(40),
             min_ptime_ms: None,
+            ..Default::default()
         };
         assert_eq!(
             OpusFmtp::from_config(&enc, &dec).to_string(),
