@@ -16,6 +16,7 @@ pub mod stage;
 mod switch;
 pub mod time_stretch;
 pub mod vad;
+mod vad_net;
 
 pub use agc::{AgcConfig, GainController};
 pub use chain::{ChainConfig, ChainMetrics, ProcessingChain, Slot, SpeechHint, VadInput};

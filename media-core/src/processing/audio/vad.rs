@@ -61,14 +61,10 @@
 //!
 //! With either rule the stage still leads webrtcvad at every rate and SNR of the sweep.
 
-use earshot::Detector;
-
-use super::ratio::FixedRatio;
 use super::stage::{check_frame, AudioStage, ProcessError, StageMetrics};
+use super::vad_net::{NetFrontEnd, To16, HOP};
 use crate::frame::{AudioFrame, SampleRate};
 
-/// Earshot's hop at 16 kHz.
-const HOP: usize = 256;
 /// 10 ms at 16 kHz.
 const FRAME16: usize = 160;
 /// A frame must be this far above the noise floor for the network's word to count (dB).
@@ -141,8 +137,8 @@ impl VadConfig {
 /// Speech / non-speech per 10 ms frame, as an [`AudioStage`] that leaves the audio unchanged.
 pub struct VoiceActivityDetector {
     config: VadConfig,
-    detector: Box<Detector>,
-    to16: Option<FixedRatio>,
+    net: NetFrontEnd,
+    to16: Option<To16>,
     /// Samples in a 10 ms frame at the stage rate.
     frame_len: usize,
     /// The last `RING_FRAMES` frames, sanitised, at the stage rate (ring of whole frames;
@@ -218,8 +214,8 @@ impl VoiceActivityDetector {
         let frame = config.sample_rate.samples_in_ms(10);
         Ok(Self {
             config,
-            detector: Detector::default_boxed(),
-            to16: (hz != 16000).then(|| FixedRatio::new(hz, 16000, frame)),
+            net: NetFrontEnd::new(),
+            to16: To16::new(hz),
             frame_len: frame,
             ring: vec![0.0; RING_FRAMES * frame],
             ring_pos: 0,
@@ -343,9 +339,10 @@ impl VoiceActivityDetector {
             self.pending[self.filled..self.filled + FRAME16].copy_from_slice(&self.frame16);
             self.filled += FRAME16;
             if self.filled >= HOP {
-                let p = self.detector.predict_f32(&self.pending[..HOP]);
-                if p.is_finite() && p >= 0.0 {
-                    self.raw_score = p.min(1.0);
+                if let Some(p) = self.net.predict(&self.pending[..HOP]) {
+                    if p.is_finite() && p >= 0.0 {
+                        self.raw_score = p.min(1.0);
+                    }
                 }
                 self.pending.copy_within(HOP..self.filled, 0);
                 self.filled -= HOP;
@@ -404,9 +401,10 @@ impl VoiceActivityDetector {
         }
         let start = self.prime16.len() - hops * HOP;
         for h in self.prime16[start..].chunks_exact(HOP) {
-            let p = self.detector.predict_f32(h);
-            if p.is_finite() && p >= 0.0 {
-                self.raw_score = p.min(1.0);
+            if let Some(p) = self.net.predict(h) {
+                if p.is_finite() && p >= 0.0 {
+                    self.raw_score = p.min(1.0);
+                }
             }
         }
     }
@@ -462,7 +460,7 @@ impl AudioStage for VoiceActivityDetector {
     }
 
     fn reset(&mut self) {
-        self.detector.reset();
+        self.net.reset();
         if let Some(r) = &mut self.to16 {
             r.reset();
         }
