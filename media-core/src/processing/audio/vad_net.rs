@@ -34,8 +34,8 @@
 use std::sync::Arc;
 
 use earshot::{DefaultPredictor, Predictor};
-use realfft::num_complex::Complex32;
-use realfft::{RealFftPlanner, RealToComplex};
+use rustfft::num_complex::Complex32;
+use rustfft::{Fft, FftPlanner};
 
 /// Earshot's hop at 16 kHz.
 pub(crate) const HOP: usize = 256;
@@ -43,8 +43,10 @@ pub(crate) const HOP: usize = 256;
 const WINDOW: usize = 768;
 /// Earshot's FFT length.
 const FFT: usize = 1024;
-/// Power-spectrum bins.
-const BINS: usize = FFT / 2 + 1;
+/// The complex FFT that computes the real one.
+const HALF: usize = FFT / 2;
+/// Power-spectrum bins the mel filters read (the last filter ends below bin 486).
+const BINS: usize = 486;
 /// Mel bands.
 const MELS: usize = 40;
 /// Frames of features the predictor sees.
@@ -115,10 +117,17 @@ pub(crate) struct NetFrontEnd {
     /// Features of the last three hops, oldest first.
     features: [f32; MELS * CONTEXT],
     buffer: Vec<f32>,
-    fft: Arc<dyn RealToComplex<f32>>,
-    time: Vec<f32>,
+    /// Complex FFT of `HALF` points: the windowed frame's even samples as real parts, odd
+    /// samples as imaginary parts.
+    fft: Arc<dyn Fft<f32>>,
+    time: Vec<Complex32>,
     spectrum: Vec<Complex32>,
+    /// `spectrum[(HALF - k) % HALF]` for bin `k`.
+    mirrored: Vec<Complex32>,
     scratch: Vec<Complex32>,
+    /// `cos` and `sin` of `2 pi k / FFT` for bin `k`.
+    twiddle_cos: Vec<f32>,
+    twiddle_sin: Vec<f32>,
     power: Vec<f32>,
     window: Vec<f32>,
     /// Mel filters: first bin, offset of the weights in `mel_weights`, count.
@@ -129,8 +138,9 @@ pub(crate) struct NetFrontEnd {
 impl NetFrontEnd {
     /// A front end with fresh state.
     pub(crate) fn new() -> Self {
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(FFT);
-        let scratch = vec![Complex32::new(0.0, 0.0); fft.get_scratch_len()];
+        let fft = FftPlanner::<f32>::new().plan_fft_forward(HALF);
+        let scratch = vec![Complex32::new(0.0, 0.0); fft.get_outofplace_scratch_len()];
+        let angle = |k: usize| 2.0 * std::f64::consts::PI * k as f64 / FFT as f64;
         let mut mel_bands = Vec::with_capacity(MELS);
         let mut mel_weights = Vec::new();
         for (start, w) in mel_filters() {
@@ -144,9 +154,12 @@ impl NetFrontEnd {
             features: [0.0; MELS * CONTEXT],
             buffer: vec![0.0; PREDICT_BUFFER],
             fft,
-            time: vec![0.0; FFT],
-            spectrum: vec![Complex32::new(0.0, 0.0); BINS],
+            time: vec![Complex32::new(0.0, 0.0); HALF],
+            spectrum: vec![Complex32::new(0.0, 0.0); HALF],
+            mirrored: vec![Complex32::new(0.0, 0.0); BINS],
             scratch,
+            twiddle_cos: (0..BINS).map(|k| angle(k).cos() as f32).collect(),
+            twiddle_sin: (0..BINS).map(|k| angle(k).sin() as f32).collect(),
             power: vec![0.0; BINS],
             window: hann_window(),
             mel_bands,
@@ -160,6 +173,50 @@ impl NetFrontEnd {
         self.prev = 0.0;
         self.history.fill(0.0);
         self.features.fill(0.0);
+    }
+
+    /// `power[k]` = |X[k]|^2 scaled back from the i16 range, for X the 1024-point real FFT
+    /// of the windowed history zero-padded, computed as a 512-point complex FFT of
+    /// z[n] = x[2n] + i x[2n+1]: with Z its transform and Z'[k] = conj(Z[512 - k]),
+    /// X[k] = (Z[k] + Z'[k]) / 2 - i e^(-2 pi i k / 1024) (Z[k] - Z'[k]) / 2.
+    fn power_spectrum(&mut self) {
+        for ((t, h), w) in self.time[..WINDOW / 2]
+            .iter_mut()
+            .zip(self.history.chunks_exact(2))
+            .zip(self.window.chunks_exact(2))
+        {
+            *t = Complex32::new(h[0] * w[0], h[1] * w[1]);
+        }
+        self.time[WINDOW / 2..].fill(Complex32::new(0.0, 0.0));
+        self.fft.process_outofplace_with_scratch(
+            &mut self.time,
+            &mut self.spectrum,
+            &mut self.scratch,
+        );
+        self.mirrored[0] = self.spectrum[0];
+        for (m, s) in self.mirrored[1..]
+            .iter_mut()
+            .zip(self.spectrum[HALF - BINS + 1..].iter().rev())
+        {
+            *m = *s;
+        }
+        // The halves are folded into the scale: 4 |X|^2 is computed below.
+        const FAC: f32 = POWER_FAC / 4.0;
+        for ((((p, a), b), &c), &s) in self
+            .power
+            .iter_mut()
+            .zip(&self.spectrum[..BINS])
+            .zip(&self.mirrored)
+            .zip(&self.twiddle_cos)
+            .zip(&self.twiddle_sin)
+        {
+            // 2 E = Z + Z', 2 O = -i (Z - Z'), X = E + e^(-i theta) O.
+            let (er, ei) = (a.re + b.re, a.im - b.im);
+            let (or, oi) = (a.im + b.im, b.re - a.re);
+            let xr = er + c * or + s * oi;
+            let xi = ei + c * oi - s * or;
+            *p = (xr * xr + xi * xi) * FAC;
+        }
     }
 
     /// The score (0..1) of one 256-sample hop at 16 kHz with samples in -1..1, as
@@ -176,17 +233,7 @@ impl NetFrontEnd {
             prev = s;
         }
         self.prev = prev;
-        for ((t, &h), &w) in self.time.iter_mut().zip(&self.history).zip(&self.window) {
-            *t = h * w;
-        }
-        self.time[WINDOW..].fill(0.0);
-        // The lengths are the plan's own, so the transform cannot fail.
-        self.fft
-            .process_with_scratch(&mut self.time, &mut self.spectrum, &mut self.scratch)
-            .ok()?;
-        for (p, c) in self.power.iter_mut().zip(&self.spectrum) {
-            *p = (c.re * c.re + c.im * c.im) * POWER_FAC;
-        }
+        self.power_spectrum();
         self.features.copy_within(MELS.., 0);
         let current = &mut self.features[MELS * (CONTEXT - 1)..];
         for (f, &(start, off, n)) in current.iter_mut().zip(&self.mel_bands) {
@@ -240,15 +287,27 @@ const BETA: f64 = 4.55;
 /// Taps per polyphase branch.
 const BRANCH_TAPS: usize = 12;
 
-/// `y[j] += sum_m h[m] x[j + m]` for all outputs `j`, one tap across all outputs at a time
-/// (vectorises: a broadcast and a contiguous multiply-add per tap).
+/// Outputs computed together in [`branches`]: four SSE registers of accumulators.
+const LANES: usize = 16;
+
+/// `y[j] = sum_b sum_m h_b[m] x_b[j + m]` over the branches `(h_b, x_b)` (each `h_b` of
+/// `BRANCH_TAPS` taps, each `x_b` at least `y.len() + BRANCH_TAPS - 1` long), for `y` a
+/// multiple of [`LANES`] long. Sixteen outputs at a time stay in registers while every tap
+/// of every branch is added in: a broadcast and a contiguous multiply-add per tap.
 #[inline]
-fn branch(h: &[f32], x: &[f32], y: &mut [f32]) {
-    let n = y.len();
-    for (m, &c) in h.iter().enumerate() {
-        for (o, &v) in y.iter_mut().zip(&x[m..m + n]) {
-            *o += c * v;
+fn branches<const B: usize>(taps: [&[f32]; B], xs: [&[f32]; B], y: &mut [f32]) {
+    for (jb, yb) in y.chunks_exact_mut(LANES).enumerate() {
+        let mut acc = [0.0f32; LANES];
+        for (h, x) in taps.iter().zip(&xs) {
+            let x = &x[jb * LANES..jb * LANES + LANES + BRANCH_TAPS - 1];
+            for (m, &c) in h[..BRANCH_TAPS].iter().enumerate() {
+                let w = &x[m..m + LANES];
+                for l in 0..LANES {
+                    acc[l] += c * w[l];
+                }
+            }
         }
+        yb.copy_from_slice(&acc);
     }
 }
 
@@ -321,18 +380,28 @@ impl To16 {
             // y[j] = sum_t h[t] x[f j + f - 1 - t]. With phase p holding x[f i + p] after
             // `hist` older ones, tap t = f a + b reads phase f - 1 - b at i = j - a, which is
             // its window's sample m = hist - a for output j.
-            for (p, ph) in self.phases.iter_mut().enumerate() {
-                for (d, &s) in ph[hist..].iter_mut().zip(input[p..].iter().step_by(f)) {
-                    *d = s;
+            if let [p0, p1, p2] = &mut self.phases[..] {
+                for (((c, a), b), d) in input
+                    .chunks_exact(3)
+                    .zip(&mut p0[hist..])
+                    .zip(&mut p1[hist..])
+                    .zip(&mut p2[hist..])
+                {
+                    (*a, *b, *d) = (c[0], c[1], c[2]);
+                }
+            } else if let [p0, p1] = &mut self.phases[..] {
+                for ((c, a), b) in input.chunks_exact(2).zip(&mut p0[hist..]).zip(&mut p1[hist..]) {
+                    (*a, *b) = (c[0], c[1]);
                 }
             }
-            out.fill(0.0);
-            for (p, ph) in self.phases.iter().enumerate() {
-                branch(
-                    &self.coeffs[p * BRANCH_TAPS..(p + 1) * BRANCH_TAPS],
-                    ph,
-                    out,
-                );
+            let c = &self.coeffs;
+            let t = BRANCH_TAPS;
+            if f == 3 {
+                let x = [&self.phases[0][..], &self.phases[1], &self.phases[2]];
+                branches([&c[..t], &c[t..2 * t], &c[2 * t..]], x, out);
+            } else {
+                let x = [&self.phases[0][..], &self.phases[1]];
+                branches([&c[..t], &c[t..]], x, out);
             }
             for ph in &mut self.phases {
                 let n = ph.len();
@@ -344,8 +413,8 @@ impl To16 {
             let ph = &mut self.phases[0];
             ph[hist..].copy_from_slice(input);
             for (q, o) in self.outs.iter_mut().enumerate() {
-                o.fill(0.0);
-                branch(&self.coeffs[q * BRANCH_TAPS..(q + 1) * BRANCH_TAPS], ph, o);
+                let h = &self.coeffs[q * BRANCH_TAPS..(q + 1) * BRANCH_TAPS];
+                branches([h], [&ph[..]], o);
             }
             let n = ph.len();
             ph.copy_within(n - hist.., 0);
@@ -431,6 +500,27 @@ mod tests {
         eprintln!("max |earshot - ours| = {worst:e}");
         assert!(worst <= 1e-3, "scores differ by {worst}");
         assert_eq!(NetFrontEnd::new().predict(&[0.0; 100]), None);
+    }
+
+    #[test]
+    fn power_spectrum_is_the_real_ffts() {
+        let mut fe = NetFrontEnd::new();
+        let mut seed = 99u32;
+        for h in fe.history.iter_mut() {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            *h = ((seed >> 9) as f32 / (1u32 << 23) as f32 - 0.5) * 20000.0;
+        }
+        fe.power_spectrum();
+        let fft = realfft::RealFftPlanner::<f32>::new().plan_fft_forward(FFT);
+        let mut x: Vec<f32> = fe.history.iter().zip(&fe.window).map(|(h, w)| h * w).collect();
+        x.resize(FFT, 0.0);
+        let mut y = fft.make_output_vec();
+        fft.process(&mut x, &mut y).unwrap();
+        let peak = y.iter().map(|c| c.norm_sqr()).fold(0.0f32, f32::max) * POWER_FAC;
+        for (k, (p, c)) in fe.power.iter().zip(&y).enumerate() {
+            let want = c.norm_sqr() * POWER_FAC;
+            assert!((p - want).abs() <= 1e-5 * peak, "bin {k}: {p} vs {want}");
+        }
     }
 
     #[test]
