@@ -1,4 +1,4 @@
-//! Processing stages per 10 ms frame at 16 and 48 kHz: noise suppression (ours, and
+//! Processing stages per 10 ms frame at 16 and 48 kHz (the VAD also at 8 kHz): noise suppression (ours, and
 //! nnnoiseless called directly at 48 kHz), gain control (with its internal VAD, and with a
 //! speech hint from the chain), voice activity detection (speech with pauses, speech in loud
 //! noise, noise alone). libfvad, the reference for the VAD's cost, is not packaged by Debian
@@ -76,6 +76,10 @@ fn bench(c: &mut Criterion) {
                 black_box(agc.process(black_box(&mut work)).is_ok())
             })
         });
+    }
+    for rate in [8000u32, 16000, 48000] {
+        let input = frames(rate, 1.0, 0.003);
+        let sr = SampleRate(rate);
         // The VAD's cost depends on the signal: the network rests in pauses. Speech with
         // pauses, then speech in loud noise (the network runs on every hop), then noise alone.
         let mut vad = VoiceActivityDetector::new(VadConfig::at(sr)).expect("vad");

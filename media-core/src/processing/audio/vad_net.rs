@@ -34,6 +34,8 @@
 use std::sync::Arc;
 
 use earshot::{DefaultPredictor, Predictor};
+
+use super::ratio::dot;
 use rustfft::num_complex::Complex32;
 use rustfft::{Fft, FftPlanner};
 
@@ -237,10 +239,7 @@ impl NetFrontEnd {
         self.features.copy_within(MELS.., 0);
         let current = &mut self.features[MELS * (CONTEXT - 1)..];
         for (f, &(start, off, n)) in current.iter_mut().zip(&self.mel_bands) {
-            let band = self.power[start..start + n]
-                .iter()
-                .zip(&self.mel_weights[off..off + n])
-                .fold(0.0f32, |acc, (&p, &w)| acc + p * w);
+            let band = dot(&self.power[start..start + n], &self.mel_weights[off..off + n]);
             *f = (band + 1e-20).ln();
         }
         self.predictor.normalize(current);
