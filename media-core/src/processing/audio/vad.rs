@@ -4,9 +4,11 @@
 //!
 //! The detector is `earshot`'s network (40 log-mel bands of a 48 ms window every 16 ms at
 //! 16 kHz, normalised per frame, through a small convolutional + recurrent net) wrapped for the
-//! chain: the frame is converted to 16 kHz (polyphase FIR from 8, 32 or 48 kHz), gathered into
+//! chain: the frame is converted to 16 kHz (a short FIR from 8, 32 or 48 kHz), gathered into
 //! earshot's 256-sample hops, and each 10 ms frame takes the score of the latest hop that ended
-//! in it (or, when none did, the previous score).
+//! in it (or, when none did, the previous score). The features are computed here
+//! (`vad_net.rs`: earshot's pre-emphasis, window, mel filters and logs on a planned FFT) and
+//! given to earshot's own predictor; its scores match earshot's `Detector` to within 4e-5.
 //!
 //! The network alone misses the weak edges of words and calls tonal noise (music) speech; the
 //! frame energy relative to the noise floor sets both right, so the decision fuses the two.
@@ -36,28 +38,35 @@
 //!
 //! # Cost
 //!
-//! The network costs about 107 000 instructions (6-7 µs) per 16 ms hop: 40 % its 1024-point
-//! FFT, 50 % its layers (callgrind over real speech, `media-bench/examples/vad_profile.rs`);
-//! at 48 kHz the 48 -> 16 kHz resampler adds about 28 000 per 10 ms frame. So the stage asks
-//! it only when its word can change the decision:
+//! Per 16 ms hop the network costs about 72 000 instructions (callgrind over real speech,
+//! `media-bench/examples/vad_profile.rs`): earshot's predictor 53 000 (its i16 minGRU layers
+//! and convolutions, compiled for baseline x86-64 in earshot and left as they are), our front
+//! end 19 000 of which the 512-point complex FFT (rustfft, AVX chosen at run time) is 4 600,
+//! its real-FFT unpacking and power spectrum 6 000, mel bands and logs 3 000. Earshot's own
+//! `Detector` took 107 000, its scalar 1024-point FFT 40 000 of them. The conversion to
+//! 16 kHz costs about 4 800 instructions per 10 ms frame at 48 kHz (a 24-tap decimator;
+//! 28 000 with the 72-tap polyphase resampler used before) and 1 700 at 8 kHz (18 000
+//! before). Per 10 ms frame in
+//! speech in noise, where the network runs on every hop, that is about 47 000 instructions
+//! at 8 kHz, 46 000 at 16 kHz and 52 000 at 48 kHz (87 000, 68 000 and 98 000 before); the
+//! predictor alone is 33 000 of them, so about 1.5 µs of the 2 µs goal.
+//!
+//! The stage also asks the network only when its word can change the decision:
 //!
 //! * With [`VadConfig::rest_in_pauses`] (the default) the network rests after half a second
 //!   in a row within 4 dB of the noise floor (where its word would not count anyway), and the
-//!   first frame above the gate re-primes it with the last 128 ms (eight hops, a one-off
-//!   ~50 µs). The history is kept at the stage's rate, so a resting frame costs one
-//!   vectorised pass (sanitise into the history, sum the energy), a `log10` and the floor's
-//!   update: 0.05 µs at 8 kHz, 0.06 µs at 16 kHz, 0.11 µs at 48 kHz (0.7, 0.3, 1.5 µs before).
-//!   Resting costs a little accuracy at the start of the next talkspurt: frame accuracy
-//!   -0.008 at 8 kHz and 20 dB SNR, -0.002 pooled at 20 dB, nothing measurable at 0-10 dB.
+//!   first frame above the gate re-primes it with the last 128 ms (eight hops). The history
+//!   is kept at the stage's rate, so a resting frame costs one vectorised pass (sanitise into
+//!   the history, sum the energy), a `log10` and the floor's update (0.05-0.11 µs).
+//!   Resting costs a little accuracy at the start of the next talkspurt (frame accuracy
+//!   -0.008 at 8 kHz and 20 dB SNR when it was introduced, nothing measurable at 0-10 dB).
 //! * At 16 kHz and up, from the third frame in a row at least 27 dB above the floor (where
 //!   `(above + 3) / 30 - 0.4` alone reaches the threshold) the network is skipped, and the
 //!   first frame below re-primes it with the last 64 ms (four hops). In clean speech this
-//!   takes the active cost from 3.3 to 1.4 µs at 16 kHz and from 4.6 to 1.9 µs at 48 kHz;
-//!   in noise (where speech is rarely 27 dB above the floor) it changes little (3.0 and
-//!   4.1 µs at 10 dB SNR). Frame accuracy stayed the same or rose by up to 0.002 at every
-//!   SNR at 16 and 48 kHz (per noise: -0.001 to +0.006). At 8 kHz, where speech 18 dB above
-//!   the floor is already sure, the same skipping cost 0.010 at 20 dB and fell under
-//!   webrtcvad, so 8 kHz keeps the network on every hop (3.5 µs per frame in speech).
+//!   halves the active cost (21 000 instructions per frame at 16 kHz, 24 000 at 48 kHz); in
+//!   noise, where speech is rarely 27 dB above the floor, it changes little. At 8 kHz, where
+//!   speech 18 dB above the floor is already sure, the same skipping cost 0.010 of accuracy
+//!   at 20 dB SNR and fell under webrtcvad, so 8 kHz keeps the network on every hop.
 //!
 //! With either rule the stage still leads webrtcvad at every rate and SNR of the sweep.
 
