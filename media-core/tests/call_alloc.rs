@@ -1,34 +1,15 @@
 //! The call path allocates nothing in steady state (DESIGN principle 3): two controllers
 //! exchange RTP (with loss, so concealment runs) and RTCP under a counting allocator.
 
-use media_core::codec::CodecRegistry;
-use media_core::integration::sdp::SrtpPolicy;
-use media_core::integration::session_core::{ControllerConfig, MediaSessionController};
+use media_core::integration::session_core::MediaSessionController;
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
 use counting_alloc::allocations;
+#[path = "common/virtual_call.rs"]
+mod virtual_call;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-
-fn controller(addr: SocketAddr, codec: &str, srtp: bool, seed: u64) -> MediaSessionController {
-    let mut cfg = ControllerConfig::new(addr);
-    cfg.codecs = vec![codec.to_string()];
-    cfg.srtp = if srtp {
-        SrtpPolicy::Required
-    } else {
-        SrtpPolicy::Disabled
-    };
-    let mut s = seed;
-    let random = Box::new(move |buf: &mut [u8]| {
-        for b in buf {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            *b = (s >> 33) as u8;
-        }
-    });
-    MediaSessionController::new(CodecRegistry::with_builtin(), cfg, random).unwrap()
-}
+use virtual_call::controller;
 
 /// Runs `seconds` of a call; returns this thread's allocations during it.
 #[allow(clippy::too_many_arguments)]
