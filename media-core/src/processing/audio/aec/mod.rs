@@ -23,7 +23,10 @@
 //!   itself, and the foreground only takes weights that are reliably better.
 //! - **Residual echo suppressor**, double-talk aware (see `suppress.rs`): residual echo per
 //!   bin = echo estimate / per-band ERLE (learned in single talk only, so double talk cannot
-//!   inflate it), held at the room's decay; a soft near-end score from output vs residual
+//!   inflate it), held at the room's decay (the slower of what the filter's tail shows and what
+//!   the capture shows dying away at far-end offsets, see `decay.rs`: in long rooms the filter's
+//!   tail reads the decay too fast, and the late reverberation then passed for near-end speech
+//!   and went through unsuppressed); a soft near-end score from output vs residual
 //!   power moves the suppression from hard (4x over-subtraction, -40 dB floor) in far-end
 //!   single talk to gentle (2x, -20 dB) when the near end talks; Wiener gains on the
 //!   decision-directed a-priori ratio.
@@ -49,6 +52,7 @@
 
 mod bands;
 mod core;
+mod decay;
 mod delay;
 mod fft;
 mod filter;
