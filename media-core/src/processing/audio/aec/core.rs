@@ -43,9 +43,10 @@ const INITIAL_STEP: f32 = 0.8;
 const MAX_STEP: f32 = 1.0;
 
 /// Per-block power decay the suppressor assumes until the capture has shown the room's
-/// (RT60 about 400 ms): erring long costs near-end speech little, erring short lets the
+/// (RT60 about 500 ms): erring long costs near-end speech little (on the 27-case sweep, no
+/// case's double-talk PESQ moves by 0.01 between 0.72 and 0.80), erring short lets the
 /// reverberation through.
-const ASSUMED_DECAY: f32 = 0.72;
+const ASSUMED_DECAY: f32 = 0.76;
 
 /// Two-path comparison statistics.
 #[derive(Debug, Clone, Copy, Default)]

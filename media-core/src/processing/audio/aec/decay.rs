@@ -12,23 +12,26 @@
 //! A decay run starts when the far end falls silent at the echo's direct-path age while the
 //! canceller saw far-end single talk, with the capture well above the noise floor. The run
 //! skips its first block (the direct path and early reflections fade faster than the diffuse
-//! tail), and ends when the capture rises (the near end, or the far end again), has fallen by
-//! 25 dB or nears the noise floor, stalls (the echo of the far end's own background noise), or
-//! the far end resumes. A run of at least six measured blocks yields one decay (least-squares
-//! slope of the log power up to the run's last new low); decays are smoothed in the log
-//! domain. Until a run has been measured the canceller assumes a long room (see `core.rs`).
+//! tail), and ends when the capture has fallen by 15 dB, rises (the near end, or the far end
+//! again), stalls (the echo of the far end's own background noise), nears the noise floor, or
+//! the far end resumes. A run yields one decay (least-squares slope of the log power up to the
+//! run's last new low) if it fell the whole 15 dB, or else measured at least six blocks: only
+//! runs cut short would otherwise count in short rooms, and those read slow. Decays are
+//! smoothed in the log domain. Until a run has been measured the canceller assumes a long room
+//! (see `core.rs`).
 
-/// Smallest number of block-to-block steps a run needs to count.
-const MIN_STEPS: u32 = 5;
+/// Blocks a run must measure to count, unless it fell through the whole span (then two do:
+/// a short room falls 15 dB in a few blocks).
+const MIN_BLOCKS: u32 = 6;
 /// Blocks without a new low after which the decay has stalled (the run ends at its last low).
 const STALL: u32 = 3;
 /// A run starts only this far above the noise floor (power ratio, 30 dB)...
 const START_SNR: f32 = 1e3;
 /// ...and ends this close to it (10 dB).
 const END_SNR: f32 = 10.0;
-/// A run measures the first 25 dB of decay at most (below, the echo of the far end's own
-/// background noise or the next far-end syllable flatten it).
-const SPAN: f32 = 3.2e-3;
+/// A run measures the first 15 dB of decay (below, the echo of the far end's own background
+/// noise and the next syllable's onset bend the curve, and the decay reads slower than it is).
+const SPAN: f32 = 0.03;
 /// A block this far above the run's quietest so far ends it (something new is talking; the
 /// reverberation of speech itself wobbles by a dB or two from block to block).
 const RISE: f32 = 2.0;
@@ -83,10 +86,10 @@ impl RoomDecay {
         }
         if !far_silent
             || capture > RISE * self.min
-            || capture < (END_SNR * noise).max(SPAN * self.start)
+            || capture < END_SNR * noise
             || self.since_min >= STALL
         {
-            self.finish();
+            self.finish(MIN_BLOCKS);
             return;
         }
         self.run += 1;
@@ -102,14 +105,17 @@ impl RoomDecay {
         } else {
             self.since_min += 1;
         }
+        if capture < SPAN * self.start {
+            self.finish(2);
+        }
     }
 
-    /// Ends the current run, learning from it if it was long enough.
-    fn finish(&mut self) {
+    /// Ends the current run, learning from it if it measured at least `min_blocks`.
+    fn finish(&mut self, min_blocks: u32) {
         // Blocks measured up to the last low (a run's first block is skipped).
         let (sums, blocks) = self.at_min;
         self.run = 0;
-        if blocks < MIN_STEPS + 1 {
+        if blocks < min_blocks.max(2) {
             return;
         }
         let n = blocks as f32;
@@ -144,7 +150,7 @@ mod tests {
 
     #[test]
     fn measures_a_free_decay() {
-        for want in [0.5f32, 0.71, 0.9] {
+        for want in [0.25f32, 0.5, 0.71, 0.9] {
             let got = run(want, 12, true).decay().expect("measured");
             assert!((got - want).abs() < 1e-3, "want {want} got {got}");
         }
@@ -153,11 +159,12 @@ mod tests {
     #[test]
     fn needs_single_talk_and_a_long_enough_run() {
         assert!(run(0.7, 12, false).decay().is_none());
-        assert!(run(0.7, 4, true).decay().is_none());
+        // Cut short (the far end resumes) before six blocks or the whole span.
+        assert!(run(0.9, 5, true).decay().is_none());
     }
 
     #[test]
-    fn a_rise_ends_the_run_and_noise_ends_it() {
+    fn a_rise_or_a_stall_ends_the_run() {
         let mut r = RoomDecay::default();
         let mut p = 1.0f32;
         for _ in 0..8 {
@@ -168,14 +175,12 @@ mod tests {
         r.update(true, true, 1.0, 1e-9);
         let d = r.decay().expect("measured");
         assert!((d - 0.7).abs() < 1e-3, "{d}");
-        // Down into the noise floor: the run stops before it, so the floor does not flatten it.
+        // A stall (the echo of the far end's background noise): measured up to the last low.
         let mut r = RoomDecay::default();
-        let mut p = 1.0f32;
-        for _ in 0..40 {
-            r.update(true, true, p.max(1e-4), 1e-4);
-            p *= 0.5;
+        for k in 0..16 {
+            r.update(true, true, 0.8f32.powi(k.min(9)), 1e-9);
         }
         let d = r.decay().expect("measured");
-        assert!((d - 0.5).abs() < 1e-3, "{d}");
+        assert!((d - 0.8).abs() < 1e-3, "{d}");
     }
 }
