@@ -1,7 +1,7 @@
 //! Echo-canceller quality table on real speech: ours, WebRTC AEC3 as-is (sonora), speexdsp, and
 //! no AEC, per case: ERLE in far-end single talk after 2 s and PESQ of the double-talk output
 //! against the clean near end. `--sweep` runs all 27 cases (RT60 x delay x ERL), otherwise the
-//! three CI cases. Needs the .venv PESQ judge (scripts/setup.sh).
+//! four CI cases. Needs the .venv PESQ judge (scripts/setup.sh).
 //!
 //!   cargo run --release -p media-bench --features c-reference --example aec_table -- --sweep
 //!
