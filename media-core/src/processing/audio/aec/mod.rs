@@ -34,6 +34,16 @@
 //!   above gain-suppressed (see `bands.rs`). Adds 10 ms of delay (plus 0.8 ms at 32/48 kHz):
 //!   [`EchoCanceller::latency_samples`].
 //!
+//! # Measured
+//!
+//! On real speech through 27 simulated rooms (RT60 100-400 ms x delay 20-200 ms x echo return
+//! loss 0-20 dB; `media-bench`'s `aec_table --sweep`, table in media-bench/RESULTS.md): ERLE
+//! in far-end single talk after 2 s 35-65 dB (speexdsp 17-43 dB, handed the true delay),
+//! above speexdsp's on every call; double-talk PESQ against the clean near end 2.09-4.32,
+//! above speexdsp's on 23 of the 27 (the other four are calls with the echo as loud as the
+//! near end, ERL 0 dB: 0.09-0.36 behind). CI runs four of these calls (tests/aec_quality.rs,
+//! media-bench/tests/aec_vs_speexdsp.rs).
+//!
 //! # Why not `sonora` (WebRTC AEC3) as the engine
 //!
 //! `sonora` 0.2 was evaluated first (`examples/sonora_gaps.rs`, `media-bench`'s `aec` bench and
