@@ -50,14 +50,19 @@
 //! `noise_floor_dbov` tracks the input level of frames it judged to be noise (a slow minimum-
 //! following average of frames with probability under 0.2).
 
-use nnnoiseless::DenoiseState;
+mod model;
+mod pitch;
+mod rnnoise;
+
+pub use model::ModelError;
+pub use rnnoise::{Rnnoise, FRAME_SIZE};
 
 use super::ratio::FixedRatio;
 use super::stage::{check_frame, sanitize, AudioStage, ProcessError, StageMetrics};
 use crate::frame::{AudioFrame, SampleRate};
 
 /// RNNoise's frame at 48 kHz.
-const NN_FRAME: usize = DenoiseState::FRAME_SIZE;
+const NN_FRAME: usize = FRAME_SIZE;
 /// RNNoise works on 16-bit-scaled floats.
 const NN_SCALE: f32 = 32768.0;
 
@@ -99,12 +104,12 @@ struct Around48 {
 /// RNNoise noise suppression as an [`AudioStage`].
 pub struct NoiseSuppressor {
     config: NsConfig,
-    state: Box<DenoiseState<'static>>,
+    state: Box<Rnnoise>,
     convert: Option<Around48>,
     /// 48 kHz input, scaled to 16-bit range.
-    nn_in: Vec<f32>,
+    nn_in: Box<[f32; NN_FRAME]>,
     /// 48 kHz output, scaled to 16-bit range.
-    nn_out: Vec<f32>,
+    nn_out: Box<[f32; NN_FRAME]>,
     /// The input delayed to line up with the output (for the attenuation floor).
     dry: Vec<f32>,
     /// Linear floor gain from `max_attenuation_db` (0 = none).
@@ -142,6 +147,8 @@ impl NoiseSuppressor {
                 )))
             }
         };
+        let state = Rnnoise::new()
+            .map_err(|e| ProcessError::InvalidConfig(format!("RNNoise weights: {e}")))?;
         let frame = config.sample_rate.samples_in_ms(10);
         let convert = (hz != 48000).then(|| Around48 {
             up: FixedRatio::new(hz, 48000, frame),
@@ -158,10 +165,10 @@ impl NoiseSuppressor {
         };
         Ok(Self {
             config,
-            state: DenoiseState::new(),
+            state: Box::new(state),
             convert,
-            nn_in: vec![0.0; NN_FRAME],
-            nn_out: vec![0.0; NN_FRAME],
+            nn_in: Box::new([0.0; NN_FRAME]),
+            nn_out: Box::new([0.0; NN_FRAME]),
             dry: vec![0.0; latency + frame],
             floor_gain,
             metrics: StageMetrics::default(),
@@ -231,7 +238,7 @@ impl AudioStage for NoiseSuppressor {
                 }
             }
             Some(c) => {
-                c.up.process(samples, &mut self.nn_in);
+                c.up.process(samples, &mut self.nn_in[..]);
                 for d in self.nn_in.iter_mut() {
                     *d *= NN_SCALE;
                 }
@@ -250,7 +257,7 @@ impl AudioStage for NoiseSuppressor {
         match &mut self.convert {
             None => samples.copy_from_slice(&self.nn_out[..n]),
             Some(c) => {
-                c.down.process(&self.nn_out, samples);
+                c.down.process(&self.nn_out[..], samples);
             }
         }
         if self.floor_gain > 0.0 {
@@ -274,7 +281,7 @@ impl AudioStage for NoiseSuppressor {
     }
 
     fn reset(&mut self) {
-        self.state = DenoiseState::new();
+        self.state.reset();
         if let Some(c) = &mut self.convert {
             c.up.reset();
             c.down.reset();
