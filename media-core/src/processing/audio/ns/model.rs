@@ -167,6 +167,9 @@ impl Matrix {
     }
 }
 
+/// The most rows (inputs) a matrix may have: a GRU's inputs and its state.
+const MAX_ROWS: usize = 2 * MAX_NEURONS + NB_FEATURES + MAX_NEURONS;
+
 /// One column block: the accumulators live in registers while the rows stream past.
 #[inline(always)]
 fn block<const B: usize>(acc: &mut [f32], w: &[f32], x: &[f32]) {
@@ -225,7 +228,7 @@ pub(super) struct Gru {
 
 /// Scratch for one GRU step, sized for the widest layer.
 pub(super) struct GruScratch {
-    cat: [f32; 2 * MAX_NEURONS + NB_FEATURES + MAX_NEURONS],
+    cat: [f32; MAX_ROWS],
     zr: [f32; 2 * MAX_NEURONS],
     h: [f32; MAX_NEURONS],
 }
@@ -233,7 +236,7 @@ pub(super) struct GruScratch {
 impl GruScratch {
     pub(super) fn new() -> Self {
         Self {
-            cat: [0.0; 2 * MAX_NEURONS + NB_FEATURES + MAX_NEURONS],
+            cat: [0.0; MAX_ROWS],
             zr: [0.0; 2 * MAX_NEURONS],
             h: [0.0; MAX_NEURONS],
         }
@@ -311,7 +314,7 @@ impl<'a> Reader<'a> {
             _ => return Err(bad),
         };
         let (inputs, neurons) = (size(h[0])?, size(h[1])?);
-        if neurons > MAX_NEURONS || inputs > 2 * MAX_NEURONS + NB_FEATURES {
+        if neurons > MAX_NEURONS || inputs + neurons > MAX_ROWS {
             return Err(ModelError::Topology);
         }
         Ok((inputs, neurons, activation))
@@ -443,9 +446,11 @@ pub(super) fn tansig(x: f32) -> f32 {
         return -1.0;
     }
     let (mut x, sign) = if x < 0.0 { (-x, -1.0) } else { (x, 1.0) };
-    let i = (0.5 + 25.0 * x).floor();
-    x -= 0.04 * i;
-    let y = TANSIG_TABLE.get(i as usize).copied().unwrap_or(1.0);
+    // `0.5 + 25 x` is positive here, so truncation is RNNoise's floor (and needs no libm call
+    // on x86-64 without SSE4.1).
+    let k = (0.5 + 25.0 * x) as usize;
+    x -= 0.04 * k as f32;
+    let y = TANSIG_TABLE.get(k).copied().unwrap_or(1.0);
     let dy = 1.0 - y * y;
     let y = y + x * dy * (1.0 - y * x);
     sign * y

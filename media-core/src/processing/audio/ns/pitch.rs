@@ -29,7 +29,7 @@ const FINE_LAGS: usize = (MAX_PERIOD - 3 * MIN_PERIOD) / 2;
 pub(super) struct PitchFinder {
     last_period: usize,
     last_gain: f32,
-    /// The 2x-decimated, whitened history (`BUF_SIZE / 2`).
+    /// The 2x-decimated, whitened history (`BUF_SIZE / 2`, then 8 zeros for `autocorr`).
     buf: Vec<f32>,
     /// The 4x-decimated frame.
     x4: Vec<f32>,
@@ -46,7 +46,7 @@ impl PitchFinder {
         Self {
             last_period: 0,
             last_gain: 0.0,
-            buf: vec![0.0; BUF_SIZE / 2],
+            buf: vec![0.0; BUF_SIZE / 2 + 8],
             x4: vec![0.0; FRAME / 4],
             y4: vec![0.0; FRAME / 4 + COARSE_PADDED],
             xcorr: vec![0.0; COARSE_PADDED.max(FINE_LAGS)],
@@ -73,8 +73,8 @@ impl PitchFinder {
     fn search(&mut self) -> usize {
         let len = FRAME;
         let max_pitch = MAX_PERIOD - 3 * MIN_PERIOD;
-        let x_lp = &self.buf[MAX_PERIOD / 2..];
-        let y = &self.buf[..];
+        let x_lp = &self.buf[MAX_PERIOD / 2..BUF_SIZE / 2];
+        let y = &self.buf[..BUF_SIZE / 2];
         for (d, s) in self.x4.iter_mut().zip(x_lp.iter().step_by(2)) {
             *d = *s;
         }
@@ -97,7 +97,10 @@ impl PitchFinder {
             // Five candidates at once (clamped starts repeat a valid lag; extra results are
             // dropped).
             let starts: [usize; 5] = std::array::from_fn(|k| (lo + k).min(hi));
-            let v = dot_many(&x_lp[..len / 2], y, starts);
+            let Ok(xl) = <&[f32; FRAME / 2]>::try_from(&x_lp[..len / 2]) else {
+                continue;
+            };
+            let v = dot_many(xl, y, starts);
             for (k, &s) in starts.iter().enumerate() {
                 xcorr[s] = v[k].max(-1.0);
             }
@@ -123,13 +126,15 @@ impl PitchFinder {
     /// Looks for a period that divides `pitch_idx` with nearly as strong a correlation, which
     /// avoids doubled periods; returns the period at 48 kHz and its gain.
     fn remove_doubling(&mut self, pitch_idx: usize) -> (usize, f32) {
-        let x = &self.buf[..];
+        let x = &self.buf[..BUF_SIZE / 2];
         let min_period = MIN_PERIOD / 2;
         let max_period = MAX_PERIOD / 2;
         let n = FRAME / 2;
         let t0 = (pitch_idx / 2).min(max_period - 1);
         let prev_period = self.last_period / 2;
-        let xs = &x[max_period..max_period + n];
+        let Ok(xs) = <&[f32; FRAME / 2]>::try_from(&x[max_period..max_period + n]) else {
+            return (self.last_period.max(MIN_PERIOD), 0.0);
+        };
         let lag = |t: usize| max_period - t;
 
         let [xx, mut xy] = dot_many(xs, x, [max_period, lag(t0)]);
@@ -216,32 +221,26 @@ fn pitch_gain(xy: f32, xx: f32, yy: f32) -> f32 {
     xy / (1.0 + xx * yy).sqrt()
 }
 
-/// `L` dot products of `x` with `y[start..]`, each summed as RNNoise's `inner_prod` does
-/// (four interleaved partial sums, combined in order, then the tail), run side by side.
-fn dot_many<const L: usize>(x: &[f32], y: &[f32], starts: [usize; L]) -> [f32; L] {
-    let n = x.len();
-    let n4 = n - n % 4;
+/// `L` dot products of `x` with `y[start..start + N]`, each summed as RNNoise's `inner_prod`
+/// does (four interleaved partial sums, combined in order; `N` is a multiple of 4), run side
+/// by side so that their dependency chains overlap.
+fn dot_many<const N: usize, const L: usize>(x: &[f32; N], y: &[f32], starts: [usize; L]) -> [f32; L] {
     // Every start is in range by construction; an out-of-range one would read `x` itself
     // (a wrong value, never a panic).
-    let ys: [&[f32]; L] = std::array::from_fn(|l| y.get(starts[l]..starts[l] + n).unwrap_or(x));
+    let ys: [&[f32; N]; L] = std::array::from_fn(|l| {
+        y.get(starts[l]..starts[l] + N)
+            .and_then(|s| s.try_into().ok())
+            .unwrap_or(x)
+    });
     let mut acc = [[0f32; 4]; L];
-    for (c, xc) in x[..n4].chunks_exact(4).enumerate() {
+    for c in 0..N / 4 {
         for (a, yl) in acc.iter_mut().zip(ys.iter()) {
-            if let Some(yc) = yl.get(4 * c..4 * c + 4) {
-                for k in 0..4 {
-                    a[k] += xc[k] * yc[k];
-                }
+            for k in 0..4 {
+                a[k] += x[4 * c + k] * yl[4 * c + k];
             }
         }
     }
-    std::array::from_fn(|l| {
-        let a = acc[l];
-        let mut sum = a[0] + a[1] + a[2] + a[3];
-        for (&xv, &yv) in x[n4..].iter().zip(&ys[l][n4..]) {
-            sum += xv * yv;
-        }
-        sum
-    })
+    acc.map(|a| a[0] + a[1] + a[2] + a[3])
 }
 
 /// `out[i] = sum_j x[j] * y[i + j]` for every lag `i` of `out` (a multiple of [`LAG_BLOCK`]
@@ -306,10 +305,9 @@ fn downsample(x: &[f32], x_lp: &mut [f32]) {
         x_lp[i] = ((x[2 * i - 1] + x[2 * i + 1]) / 2.0 + x[2 * i]) / 2.0;
     }
     x_lp[0] = (x[1] / 2.0 + x[0]) / 2.0;
-    let x_lp = &mut x_lp[..half];
-
     let mut ac = [0f32; 5];
-    autocorr(x_lp, &mut ac);
+    autocorr(x_lp, half, &mut ac);
+    let x_lp = &mut x_lp[..half];
     ac[0] *= 1.0001;
     for (i, a) in ac.iter_mut().enumerate().skip(1) {
         *a -= *a * (0.008 * i as f32) * (0.008 * i as f32);
@@ -336,22 +334,26 @@ fn downsample(x: &[f32], x_lp: &mut [f32]) {
     }
 }
 
-/// The autocorrelation of `x` at lags `0..ac.len()`, each summed in index order.
-fn autocorr(x: &[f32], ac: &mut [f32; 5]) {
-    let n = x.len();
-    let mut acc = [0f32; 5];
-    for (i, &xi) in x.iter().enumerate().take(n - 4) {
-        for (k, a) in acc.iter_mut().enumerate() {
-            *a += xi * x[i + k];
+/// The autocorrelation of `x[..n]` at lags 0 to 4, each summed in index order as RNNoise's
+/// `celt_autocorr` does (the main part, then the last terms separately). `x` holds 8 samples
+/// more (zeros): eight lags are computed side by side and the last three dropped.
+fn autocorr(x: &[f32], n: usize, ac: &mut [f32; 5]) {
+    let mut acc = [0f32; 8];
+    for w in x.windows(8).take(n - 4) {
+        if let Ok(w) = <&[f32; 8]>::try_from(w) {
+            let xi = w[0];
+            for (a, &v) in acc.iter_mut().zip(w) {
+                *a += xi * v;
+            }
         }
     }
-    // RNNoise sums the lags' last terms separately, then adds them on.
-    for (k, a) in acc.iter_mut().enumerate() {
+    let x = &x[..n];
+    for (k, a) in ac.iter_mut().enumerate() {
         let mut d = 0.0f32;
         for i in (k + n - 4)..n {
             d += x[i] * x[i - k];
         }
-        ac[k] = *a + d;
+        *a = acc[k] + d;
     }
 }
 
@@ -401,14 +403,15 @@ mod tests {
             }
             assert_eq!(o, want, "lag {i}");
         }
-        let d = dot_many(&x[..38], &y, [3, 0]);
+        let x36: &[f32; 36] = x[..36].try_into().unwrap();
+        let d = dot_many(x36, &y, [3, 0]);
         let mut s = [0f32; 4];
         for c in 0..9 {
             for k in 0..4 {
                 s[k] += x[4 * c + k] * y[3 + 4 * c + k];
             }
         }
-        let want = s[0] + s[1] + s[2] + s[3] + x[36] * y[39] + x[37] * y[40];
+        let want = s[0] + s[1] + s[2] + s[3];
         assert_eq!(d[0], want);
     }
 
