@@ -436,24 +436,27 @@ const TANSIG_TABLE: [f32; 201] = [
     1.000000, 1.000000, 1.000000,
 ];
 
-/// RNNoise's tanh approximation: the table, corrected to first order.
+/// RNNoise's tanh approximation: the table, corrected to first order. Written without
+/// data-dependent branches (the sign of a unit's input is a coin toss to the branch
+/// predictor); the arithmetic is RNNoise's.
 pub(super) fn tansig(x: f32) -> f32 {
-    // Written so that NaN lands in the first branch.
-    if !(x < 8.0) {
-        return 1.0;
-    }
-    if !(x > -8.0) {
-        return -1.0;
-    }
-    let (mut x, sign) = if x < 0.0 { (-x, -1.0) } else { (x, 1.0) };
-    // `0.5 + 25 x` is positive here, so truncation is RNNoise's floor (and needs no libm call
-    // on x86-64 without SSE4.1).
-    let k = (0.5 + 25.0 * x) as usize;
-    x -= 0.04 * k as f32;
-    let y = TANSIG_TABLE.get(k).copied().unwrap_or(1.0);
+    let sign = if x < 0.0 { -1.0 } else { 1.0 };
+    let ax = x.abs();
+    // `0.5 + 25 |x|` is positive, so truncation is RNNoise's floor (and needs no libm call on
+    // x86-64 without SSE4.1); the clamp only matters for |x| >= 8, answered below.
+    let k = ((0.5 + 25.0 * ax) as usize).min(TANSIG_TABLE.len() - 1);
+    let r = ax - 0.04 * k as f32;
+    let y = TANSIG_TABLE[k];
     let dy = 1.0 - y * y;
-    let y = y + x * dy * (1.0 - y * x);
-    sign * y
+    let y = sign * (y + r * dy * (1.0 - y * r));
+    // RNNoise's saturation, written so that NaN gives 1.
+    if !(x < 8.0) {
+        1.0
+    } else if !(x > -8.0) {
+        -1.0
+    } else {
+        y
+    }
 }
 
 /// RNNoise's sigmoid, from its tanh.

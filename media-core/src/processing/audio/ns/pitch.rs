@@ -274,21 +274,20 @@ fn best_pitch(xcorr: &[f32], y: &[f32], len: usize) -> (usize, usize) {
         yy += v * v;
     }
     for (i, &corr) in xcorr.iter().enumerate() {
-        if corr > 0.0 {
-            let num = corr * corr;
-            if num * second_den > second_num * yy {
-                if num * best_den > best_num * yy {
-                    second_num = best_num;
-                    second_den = best_den;
-                    second = best;
-                    best_num = num;
-                    best_den = yy;
-                    best = i;
-                } else {
-                    second_num = num;
-                    second_den = yy;
-                    second = i;
-                }
+        // One branch, rarely taken, instead of a coin toss on the sign of `corr`.
+        let num = corr * corr;
+        if (corr > 0.0) & (num * second_den > second_num * yy) {
+            if num * best_den > best_num * yy {
+                second_num = best_num;
+                second_den = best_den;
+                second = best;
+                best_num = num;
+                best_den = yy;
+                best = i;
+            } else {
+                second_num = num;
+                second_den = yy;
+                second = i;
             }
         }
         yy += y[i + len] * y[i + len] - y[i] * y[i];
