@@ -50,12 +50,7 @@
 //! `noise_floor_dbov` tracks the input level of frames it judged to be noise (a slow minimum-
 //! following average of frames with probability under 0.2).
 
-mod model;
-mod pitch;
-mod rnnoise;
-
-pub use model::ModelError;
-pub use rnnoise::{Rnnoise, FRAME_SIZE};
+pub use media_rnnoise::{ModelError, Rnnoise, FRAME_SIZE};
 
 use super::ratio::FixedRatio;
 use super::stage::{check_frame, sanitize, AudioStage, ProcessError, StageMetrics};

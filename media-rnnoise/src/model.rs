@@ -19,9 +19,9 @@ use std::sync::OnceLock;
 static WEIGHTS: &[u8] = include_bytes!("rnnoise_weights.rnn");
 
 /// The features the network takes.
-pub(super) const NB_FEATURES: usize = 42;
+pub(crate) const NB_FEATURES: usize = 42;
 /// The Bark bands whose gains it predicts.
-pub(super) const NB_BANDS: usize = 22;
+pub(crate) const NB_BANDS: usize = 22;
 /// The widest layer any model may have (nnnoiseless's limit).
 const MAX_NEURONS: usize = 128;
 
@@ -80,7 +80,7 @@ impl Activation {
 /// A weight matrix in column blocks (see the module docs). `rows` inputs, `cols` outputs
 /// (padded to a multiple of 8 with zero weights).
 #[derive(Debug)]
-pub(super) struct Matrix {
+pub(crate) struct Matrix {
     data: Vec<f32>,
     rows: usize,
     cols: usize,
@@ -148,7 +148,7 @@ impl Matrix {
 
     /// `acc[i] += sum_j self[j][i] * x[j]`, each sum in `j` order. `acc` has the padded
     /// column count, `x` the row count.
-    pub(super) fn mul_add(&self, acc: &mut [f32], x: &[f32]) {
+    pub(crate) fn mul_add(&self, acc: &mut [f32], x: &[f32]) {
         let x = &x[..self.rows.min(x.len())];
         let mut c0 = 0;
         let mut w0 = 0;
@@ -185,7 +185,7 @@ fn block<const B: usize>(acc: &mut [f32], w: &[f32], x: &[f32]) {
 
 /// A fully connected layer.
 #[derive(Debug)]
-pub(super) struct Dense {
+pub(crate) struct Dense {
     w: Matrix,
     bias: Vec<f32>,
     activation: Activation,
@@ -196,7 +196,7 @@ pub(super) struct Dense {
 impl Dense {
     /// `out[..neurons] = act(bias + W x)`; `out` must hold the padded width (a multiple of 8
     /// at least `neurons`).
-    pub(super) fn compute(&self, out: &mut [f32], x: &[f32]) {
+    pub(crate) fn compute(&self, out: &mut [f32], x: &[f32]) {
         let out = &mut out[..self.w.cols];
         out.copy_from_slice(&self.bias);
         self.w.mul_add(out, x);
@@ -206,7 +206,7 @@ impl Dense {
     }
 
     /// How many outputs.
-    pub(super) fn neurons(&self) -> usize {
+    pub(crate) fn neurons(&self) -> usize {
         self.neurons
     }
 }
@@ -214,7 +214,7 @@ impl Dense {
 /// A gated recurrent unit, as RNNoise runs it (the reset gate applies to the state before the
 /// recurrent weights).
 #[derive(Debug)]
-pub(super) struct Gru {
+pub(crate) struct Gru {
     /// Update and reset gates from `[input; state]` (2n columns).
     w_zr: Matrix,
     /// The candidate from `[input; reset * state]` (n columns).
@@ -227,14 +227,14 @@ pub(super) struct Gru {
 }
 
 /// Scratch for one GRU step, sized for the widest layer.
-pub(super) struct GruScratch {
+pub(crate) struct GruScratch {
     cat: [f32; MAX_ROWS],
     zr: [f32; 2 * MAX_NEURONS],
     h: [f32; MAX_NEURONS],
 }
 
 impl GruScratch {
-    pub(super) fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             cat: [0.0; MAX_ROWS],
             zr: [0.0; 2 * MAX_NEURONS],
@@ -245,7 +245,7 @@ impl GruScratch {
 
 impl Gru {
     /// One step: `state` (length `neurons`) is updated from `input` (length `inputs`).
-    pub(super) fn compute(&self, state: &mut [f32], input: &[f32], s: &mut GruScratch) {
+    pub(crate) fn compute(&self, state: &mut [f32], input: &[f32], s: &mut GruScratch) {
         let (ni, n) = (self.inputs, self.neurons);
         let cat = &mut s.cat[..ni + n];
         cat[..ni].copy_from_slice(&input[..ni]);
@@ -271,20 +271,20 @@ impl Gru {
     }
 
     /// How many units.
-    pub(super) fn neurons(&self) -> usize {
+    pub(crate) fn neurons(&self) -> usize {
         self.neurons
     }
 }
 
 /// RNNoise's network.
 #[derive(Debug)]
-pub(super) struct Model {
-    pub(super) input_dense: Dense,
-    pub(super) vad_gru: Gru,
-    pub(super) noise_gru: Gru,
-    pub(super) denoise_gru: Gru,
-    pub(super) denoise_output: Dense,
-    pub(super) vad_output: Dense,
+pub(crate) struct Model {
+    pub(crate) input_dense: Dense,
+    pub(crate) vad_gru: Gru,
+    pub(crate) noise_gru: Gru,
+    pub(crate) denoise_gru: Gru,
+    pub(crate) denoise_output: Dense,
+    pub(crate) vad_output: Dense,
 }
 
 /// Reads layers off the front of the file.
@@ -369,7 +369,7 @@ fn padded_bias(b: &[i8], len: usize) -> Vec<f32> {
 impl Model {
     /// Parses a weights file in nnnoiseless's format, checking that the layers chain as
     /// RNNoise's processing expects.
-    pub(super) fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
         let mut r = Reader { bytes, layer: 0 };
         let input_dense = r.dense()?;
         let vad_gru = r.gru()?;
@@ -402,7 +402,7 @@ impl Model {
     }
 
     /// The committed model, parsed once per process.
-    pub(super) fn builtin() -> Result<&'static Self, ModelError> {
+    pub(crate) fn builtin() -> Result<&'static Self, ModelError> {
         static MODEL: OnceLock<Result<Model, ModelError>> = OnceLock::new();
         MODEL.get_or_init(|| Self::from_bytes(WEIGHTS)).as_ref().map_err(|e| *e)
     }
@@ -439,7 +439,7 @@ const TANSIG_TABLE: [f32; 201] = [
 /// RNNoise's tanh approximation: the table, corrected to first order. Written without
 /// data-dependent branches (the sign of a unit's input is a coin toss to the branch
 /// predictor); the arithmetic is RNNoise's.
-pub(super) fn tansig(x: f32) -> f32 {
+pub(crate) fn tansig(x: f32) -> f32 {
     let sign = if x < 0.0 { -1.0 } else { 1.0 };
     let ax = x.abs();
     // `0.5 + 25 |x|` is positive, so truncation is RNNoise's floor (and needs no libm call on
@@ -460,7 +460,7 @@ pub(super) fn tansig(x: f32) -> f32 {
 }
 
 /// RNNoise's sigmoid, from its tanh.
-pub(super) fn sigmoid(x: f32) -> f32 {
+pub(crate) fn sigmoid(x: f32) -> f32 {
     0.5 + 0.5 * tansig(0.5 * x)
 }
 
@@ -481,7 +481,7 @@ mod tests {
     #[test]
     fn damaged_files_are_refused_with_a_reason() {
         assert_eq!(
-            Model::from_bytes(&WEIGHTS[..1000]).unwrap_err(),
+            Model::from_bytes(&WEIGHTS[..2000]).unwrap_err(),
             ModelError::Truncated { layer: 1 }
         );
         assert_eq!(

@@ -14,7 +14,7 @@ const MAX_PERIOD: usize = 768;
 /// The analysis frame of the search.
 const FRAME: usize = 960;
 /// The history the search reads: `MAX_PERIOD + FRAME` samples.
-pub(super) const BUF_SIZE: usize = MAX_PERIOD + FRAME;
+pub(crate) const BUF_SIZE: usize = MAX_PERIOD + FRAME;
 
 /// Lags of the coarse search (at 4x decimation).
 const COARSE_LAGS: usize = (MAX_PERIOD - 3 * MIN_PERIOD) / 4;
@@ -26,7 +26,7 @@ const COARSE_PADDED: usize = COARSE_LAGS.div_ceil(LAG_BLOCK) * LAG_BLOCK;
 const FINE_LAGS: usize = (MAX_PERIOD - 3 * MIN_PERIOD) / 2;
 
 /// The pitch tracker's state and scratch.
-pub(super) struct PitchFinder {
+pub(crate) struct PitchFinder {
     last_period: usize,
     last_gain: f32,
     /// The 2x-decimated, whitened history (`BUF_SIZE / 2`, then 8 zeros for `autocorr`).
@@ -42,7 +42,7 @@ pub(super) struct PitchFinder {
 }
 
 impl PitchFinder {
-    pub(super) fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             last_period: 0,
             last_gain: 0.0,
@@ -54,13 +54,13 @@ impl PitchFinder {
         }
     }
 
-    pub(super) fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.last_period = 0;
         self.last_gain = 0.0;
     }
 
     /// The pitch period (in samples at 48 kHz) of `input`, the last [`BUF_SIZE`] samples.
-    pub(super) fn process(&mut self, input: &[f32]) -> usize {
+    pub(crate) fn process(&mut self, input: &[f32]) -> usize {
         downsample(input, &mut self.buf);
         let idx = MAX_PERIOD - self.search();
         let (period, gain) = self.remove_doubling(idx);
