@@ -200,8 +200,15 @@ impl Dense {
         let out = &mut out[..self.w.cols];
         out.copy_from_slice(&self.bias);
         self.w.mul_add(out, x);
-        for o in out[..self.neurons].iter_mut() {
-            *o = self.activation.apply(*o);
+        let out = &mut out[..self.neurons];
+        match self.activation {
+            Activation::Tanh => tansig_slice(out),
+            Activation::Sigmoid => sigmoid_slice(out),
+            Activation::Relu => {
+                for o in out.iter_mut() {
+                    *o = o.max(0.0);
+                }
+            }
         }
     }
 
@@ -253,13 +260,11 @@ impl Gru {
         let zr = &mut s.zr[..self.w_zr.cols];
         zr.copy_from_slice(&self.bias_zr);
         self.w_zr.mul_add(zr, cat);
+        sigmoid_slice(&mut zr[..2 * n]);
         let (z, r) = zr.split_at_mut(n);
-        for z in z.iter_mut() {
-            *z = sigmoid(*z);
-        }
         // The candidate's recurrent input: the state through the reset gate.
-        for ((c, r), &st) in cat[ni..].iter_mut().zip(r.iter()).zip(state.iter()) {
-            *c = st * sigmoid(*r);
+        for ((c, &r), &st) in cat[ni..].iter_mut().zip(r.iter()).zip(state.iter()) {
+            *c = st * r;
         }
         let h = &mut s.h[..self.w_h.cols];
         h.copy_from_slice(&self.bias_h);
@@ -438,7 +443,9 @@ const TANSIG_TABLE: [f32; 201] = [
 
 /// RNNoise's tanh approximation: the table, corrected to first order. Written without
 /// data-dependent branches (the sign of a unit's input is a coin toss to the branch
-/// predictor); the arithmetic is RNNoise's.
+/// predictor), as selects the compiler can vectorise ([`tansig_slice`]); the arithmetic is
+/// RNNoise's.
+#[inline(always)]
 pub(crate) fn tansig(x: f32) -> f32 {
     let sign = if x < 0.0 { -1.0 } else { 1.0 };
     let ax = x.abs();
@@ -449,19 +456,46 @@ pub(crate) fn tansig(x: f32) -> f32 {
     let y = TANSIG_TABLE[k];
     let dy = 1.0 - y * y;
     let y = sign * (y + r * dy * (1.0 - y * r));
-    // RNNoise's saturation, written so that NaN gives 1.
-    if !(x < 8.0) {
-        1.0
-    } else if !(x > -8.0) {
-        -1.0
-    } else {
+    // RNNoise's saturation (NaN gives 1).
+    let inside = (x < 8.0) & (x > -8.0);
+    let saturated = if x <= -8.0 { -1.0 } else { 1.0 };
+    if inside {
         y
+    } else {
+        saturated
     }
 }
 
 /// RNNoise's sigmoid, from its tanh.
+#[inline(always)]
 pub(crate) fn sigmoid(x: f32) -> f32 {
     0.5 + 0.5 * tansig(0.5 * x)
+}
+
+/// [`tansig`] of every value, four at a time.
+fn tansig_slice(v: &mut [f32]) {
+    let mut chunks = v.chunks_exact_mut(4);
+    for c in &mut chunks {
+        for x in c.iter_mut() {
+            *x = tansig(*x);
+        }
+    }
+    for x in chunks.into_remainder() {
+        *x = tansig(*x);
+    }
+}
+
+/// [`sigmoid`] of every value, four at a time.
+pub(crate) fn sigmoid_slice(v: &mut [f32]) {
+    let mut chunks = v.chunks_exact_mut(4);
+    for c in &mut chunks {
+        for x in c.iter_mut() {
+            *x = sigmoid(*x);
+        }
+    }
+    for x in chunks.into_remainder() {
+        *x = sigmoid(*x);
+    }
 }
 
 #[cfg(test)]

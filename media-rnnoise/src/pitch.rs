@@ -39,6 +39,8 @@ pub(crate) struct PitchFinder {
     xcorr: Vec<f32>,
     /// `yy` per lag in `remove_doubling`.
     yy: Vec<f32>,
+    /// Window energy per lag in `best_pitch`.
+    energy: Vec<f32>,
 }
 
 impl PitchFinder {
@@ -51,6 +53,7 @@ impl PitchFinder {
             y4: vec![0.0; FRAME / 4 + COARSE_PADDED],
             xcorr: vec![0.0; COARSE_PADDED.max(FINE_LAGS)],
             yy: vec![0.0; MAX_PERIOD / 2 + 1],
+            energy: vec![0.0; FINE_LAGS],
         }
     }
 
@@ -83,7 +86,8 @@ impl PitchFinder {
             *d = *s;
         }
         xcorr_lags(&self.x4, &self.y4, &mut self.xcorr[..COARSE_PADDED]);
-        let (best, second) = best_pitch(&self.xcorr[..COARSE_LAGS], &self.y4, len / 4);
+        let (best, second) =
+            best_pitch(&self.xcorr[..COARSE_LAGS], &self.y4, len / 4, &mut self.energy);
 
         // Finer search at 2x decimation, around the two coarse candidates only.
         let xcorr = &mut self.xcorr[..FINE_LAGS];
@@ -105,7 +109,7 @@ impl PitchFinder {
                 xcorr[s] = v[k].max(-1.0);
             }
         }
-        let (best, _) = best_pitch(xcorr, y, len / 2);
+        let (best, _) = best_pitch(xcorr, y, len / 2, &mut self.energy);
 
         // Pseudo-interpolation.
         let offset: isize = if best > 0 && best < FINE_LAGS - 1 {
@@ -261,19 +265,48 @@ fn xcorr_lags(x: &[f32], y: &[f32], out: &mut [f32]) {
     }
 }
 
-/// The two lags with the largest normalised correlation (RNNoise's `find_best_pitch`).
-fn best_pitch(xcorr: &[f32], y: &[f32], len: usize) -> (usize, usize) {
+/// The two lags with the largest normalised correlation (RNNoise's `find_best_pitch`), with
+/// `energy` as scratch (one per lag).
+///
+/// Two shortcuts that change no result: lags after the last positive correlation cannot be
+/// chosen, so the scan stops there (the fine search has only a few candidates); and the
+/// window energy's running sum is floored at 1 after every step, which with real signals
+/// never bites, so the sum runs without the floor (half the dependency chain) and is redone
+/// with it only if some value fell under 1.
+fn best_pitch(xcorr: &[f32], y: &[f32], len: usize, energy: &mut [f32]) -> (usize, usize) {
+    let n = xcorr
+        .iter()
+        .rposition(|&c| c > 0.0)
+        .map_or(0, |p| p + 1)
+        .min(energy.len());
+    let xcorr = &xcorr[..n];
+    let energy = &mut energy[..n];
+    let mut start = 1.0f32;
+    for v in &y[..len] {
+        start += v * v;
+    }
+    let mut yy = start;
+    let mut floored = false;
+    for (i, e) in energy.iter_mut().enumerate() {
+        *e = yy;
+        yy += y[i + len] * y[i + len] - y[i] * y[i];
+        floored |= !(yy >= 1.0);
+    }
+    if floored {
+        yy = start;
+        for (i, e) in energy.iter_mut().enumerate() {
+            *e = yy;
+            yy += y[i + len] * y[i + len] - y[i] * y[i];
+            yy = yy.max(1.0);
+        }
+    }
     let mut best_num = -1.0f32;
     let mut second_num = -1.0f32;
     let mut best_den = 0.0f32;
     let mut second_den = 0.0f32;
     let mut best = 0;
     let mut second = 1;
-    let mut yy = 1.0f32;
-    for v in &y[..len] {
-        yy += v * v;
-    }
-    for (i, &corr) in xcorr.iter().enumerate() {
+    for (i, (&corr, &yy)) in xcorr.iter().zip(energy.iter()).enumerate() {
         // One branch, rarely taken, instead of a coin toss on the sign of `corr`.
         let num = corr * corr;
         if (corr > 0.0) & (num * second_den > second_num * yy) {
@@ -290,8 +323,6 @@ fn best_pitch(xcorr: &[f32], y: &[f32], len: usize) -> (usize, usize) {
                 second = i;
             }
         }
-        yy += y[i + len] * y[i + len] - y[i] * y[i];
-        yy = yy.max(1.0);
     }
     (best, second)
 }
