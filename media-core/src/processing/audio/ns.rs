@@ -270,7 +270,7 @@ impl AudioStage for NoiseSuppressor {
                 0.0
             };
         }
-        let power = self.dry[dl - n..].iter().map(|x| x * x).sum::<f32>() / n as f32;
+        let power = mean_square(&self.dry[dl - n..]);
         self.update_noise_floor(power, prob);
         Ok(())
     }
@@ -295,6 +295,20 @@ impl AudioStage for NoiseSuppressor {
     fn latency_samples(&self) -> usize {
         self.latency
     }
+}
+
+/// The mean square of `x`, with eight partial sums (a sequential sum is one long dependency
+/// chain).
+fn mean_square(x: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let mut chunks = x.chunks_exact(8);
+    for c in &mut chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a += v * v;
+        }
+    }
+    let tail: f32 = chunks.remainder().iter().map(|v| v * v).sum();
+    (acc.iter().sum::<f32>() + tail) / x.len().max(1) as f32
 }
 
 #[cfg(test)]
