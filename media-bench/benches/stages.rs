@@ -1,9 +1,9 @@
 //! Processing stages per 10 ms frame at 16 and 48 kHz: noise suppression (ours, and at 48 kHz
-//! nnnoiseless and our RNNoise engine called directly, the same frames), gain control (with its internal VAD, and with a
-//! speech hint from the chain), voice activity detection (speech with pauses, speech in loud
-//! noise, noise alone). libfvad, the reference for the VAD's cost, is not packaged by Debian
-//! (no libfvad-dev), so there is no C reference here; webrtcvad timed from Python would
-//! measure Python.
+//! nnnoiseless and our RNNoise engine called directly on the same frames), gain control (with
+//! its internal VAD, and with a speech hint from the chain), voice activity detection (speech
+//! with pauses, speech in loud noise, noise alone). libfvad, the reference for the VAD's
+//! cost, is not packaged by Debian (no libfvad-dev), so there is no C reference here;
+//! webrtcvad timed from Python would measure Python.
 //!
 //! ```text
 //! cargo bench -p media-bench --bench stages

@@ -346,10 +346,20 @@ impl<'a> Reader<'a> {
         let wi = self.take(3 * n * inputs)?;
         let wr = self.take(3 * n * n)?;
         let b = self.take(3 * n)?;
-        let w_zr = Matrix::from_i8(&wi, inputs, 3 * n, 0, 2 * n)
-            .stack(Matrix::from_i8(&wr, n, 3 * n, 0, 2 * n));
-        let w_h = Matrix::from_i8(&wi, inputs, 3 * n, 2 * n, n)
-            .stack(Matrix::from_i8(&wr, n, 3 * n, 2 * n, n));
+        let w_zr = Matrix::from_i8(&wi, inputs, 3 * n, 0, 2 * n).stack(Matrix::from_i8(
+            &wr,
+            n,
+            3 * n,
+            0,
+            2 * n,
+        ));
+        let w_h = Matrix::from_i8(&wi, inputs, 3 * n, 2 * n, n).stack(Matrix::from_i8(
+            &wr,
+            n,
+            3 * n,
+            2 * n,
+            n,
+        ));
         let bias_zr = padded_bias(&b[..2 * n], w_zr.cols);
         let bias_h = padded_bias(&b[2 * n..], w_h.cols);
         self.layer += 1;
@@ -409,7 +419,10 @@ impl Model {
     /// The committed model, parsed once per process.
     pub(crate) fn builtin() -> Result<&'static Self, ModelError> {
         static MODEL: OnceLock<Result<Model, ModelError>> = OnceLock::new();
-        MODEL.get_or_init(|| Self::from_bytes(WEIGHTS)).as_ref().map_err(|e| *e)
+        MODEL
+            .get_or_init(|| Self::from_bytes(WEIGHTS))
+            .as_ref()
+            .map_err(|e| *e)
     }
 }
 

@@ -86,8 +86,12 @@ impl PitchFinder {
             *d = *s;
         }
         xcorr_lags(&self.x4, &self.y4, &mut self.xcorr[..COARSE_PADDED]);
-        let (best, second) =
-            best_pitch(&self.xcorr[..COARSE_LAGS], &self.y4, len / 4, &mut self.energy);
+        let (best, second) = best_pitch(
+            &self.xcorr[..COARSE_LAGS],
+            &self.y4,
+            len / 4,
+            &mut self.energy,
+        );
 
         // Finer search at 2x decimation, around the two coarse candidates only.
         let xcorr = &mut self.xcorr[..FINE_LAGS];
@@ -228,7 +232,11 @@ fn pitch_gain(xy: f32, xx: f32, yy: f32) -> f32 {
 /// `L` dot products of `x` with `y[start..start + N]`, each summed as RNNoise's `inner_prod`
 /// does (four interleaved partial sums, combined in order; `N` is a multiple of 4), run side
 /// by side so that their dependency chains overlap.
-fn dot_many<const N: usize, const L: usize>(x: &[f32; N], y: &[f32], starts: [usize; L]) -> [f32; L] {
+fn dot_many<const N: usize, const L: usize>(
+    x: &[f32; N],
+    y: &[f32],
+    starts: [usize; L],
+) -> [f32; L] {
     // Every start is in range by construction; an out-of-range one would read `x` itself
     // (a wrong value, never a panic).
     let ys: [&[f32; N]; L] = std::array::from_fn(|l| {
@@ -358,7 +366,8 @@ fn downsample(x: &[f32], x_lp: &mut [f32]) {
     ];
     let mut mem = [0f32; 5];
     for v in x_lp.iter_mut() {
-        let out = *v + c[0] * mem[0] + c[1] * mem[1] + c[2] * mem[2] + c[3] * mem[3] + c[4] * mem[4];
+        let out =
+            *v + c[0] * mem[0] + c[1] * mem[1] + c[2] * mem[2] + c[3] * mem[3] + c[4] * mem[4];
         mem = [*v, mem[0], mem[1], mem[2], mem[3]];
         *v = out;
     }
@@ -423,7 +432,9 @@ mod tests {
     #[test]
     fn lag_blocks_match_plain_sums() {
         let x: Vec<f32> = (0..40).map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.1).collect();
-        let y: Vec<f32> = (0..40 + 64).map(|i| ((i * 5 % 11) as f32 - 5.0) * 0.3).collect();
+        let y: Vec<f32> = (0..40 + 64)
+            .map(|i| ((i * 5 % 11) as f32 - 5.0) * 0.3)
+            .collect();
         let mut out = vec![0.0; 64];
         xcorr_lags(&x, &y, &mut out);
         for (i, &o) in out.iter().enumerate() {

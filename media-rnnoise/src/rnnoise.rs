@@ -180,7 +180,11 @@ impl Rnnoise {
     /// Denoises one frame: `input` and `output` hold [`FRAME_SIZE`] samples in the 16-bit
     /// range (the output lags the input by one frame). Returns the network's voice
     /// probability, 0 for frames too quiet to process (passed through).
-    pub fn process_frame(&mut self, output: &mut [f32; FRAME_SIZE], input: &[f32; FRAME_SIZE]) -> f32 {
+    pub fn process_frame(
+        &mut self,
+        output: &mut [f32; FRAME_SIZE],
+        input: &[f32; FRAME_SIZE],
+    ) -> f32 {
         self.shift_and_filter(input);
         let mut vad = 0.0;
         if !self.compute_features() {
@@ -326,8 +330,11 @@ impl Rnnoise {
         r.cat[..nd].copy_from_slice(&r.dense_out[..nd]);
         r.cat[nd..nd + nv].copy_from_slice(&r.vad[..nv]);
         r.cat[nd + nv..nd + nv + NB_FEATURES].copy_from_slice(feat);
-        m.noise_gru
-            .compute(&mut r.noise[..nn], &r.cat[..nd + nv + NB_FEATURES], &mut r.scratch);
+        m.noise_gru.compute(
+            &mut r.noise[..nn],
+            &r.cat[..nd + nv + NB_FEATURES],
+            &mut r.scratch,
+        );
 
         r.cat[..nv].copy_from_slice(&r.vad[..nv]);
         r.cat[nv..nv + nn].copy_from_slice(&r.noise[..nn]);
@@ -386,9 +393,11 @@ impl Rnnoise {
         // Real input: the DC and Nyquist bins have no imaginary part.
         self.x[0].im = 0.0;
         self.x[FRAME_SIZE].im = 0.0;
-        let _ = self
-            .ifft
-            .process_with_scratch(&mut self.x, &mut self.window_buf[..], &mut self.scratch);
+        let _ = self.ifft.process_with_scratch(
+            &mut self.x,
+            &mut self.window_buf[..],
+            &mut self.scratch,
+        );
         let t = tables();
         for (w, &win) in self.window_buf.iter_mut().zip(t.window.iter()) {
             *w = *w / 2.0 * win;
@@ -502,5 +511,31 @@ fn dct(out: &mut [f32; NB_BANDS], x: &[f32; NB_BANDS]) {
             sum += xj * t.dct[j * NB_BANDS + i];
         }
         *o = (f64::from(sum) * scale) as f32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_input_does_not_panic_and_reset_recovers() {
+        let mut d = Rnnoise::new().unwrap();
+        let mut out = [0f32; FRAME_SIZE];
+        for v in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e30, -1e30, 0.0] {
+            let mut x = [v; FRAME_SIZE];
+            x[7] = 1.0;
+            for _ in 0..3 {
+                let p = d.process_frame(&mut out, &x);
+                assert!(p.is_nan() || (0.0..=1.0).contains(&p), "probability {p}");
+            }
+        }
+        d.reset();
+        let x: [f32; FRAME_SIZE] = std::array::from_fn(|i| (i as f32 * 0.05).sin() * 3000.0);
+        for _ in 0..3 {
+            d.process_frame(&mut out, &x);
+        }
+        assert!(out.iter().all(|v| v.is_finite()));
+        assert!(out.iter().any(|&v| v != 0.0));
     }
 }
