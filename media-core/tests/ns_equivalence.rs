@@ -154,6 +154,12 @@ fn matches_nnnoiseless_on_silence_and_full_scale() {
         "full-scale difference SNR {snr_loud:.1} dB"
     );
     assert!(dp <= 0.02, "probability differs by {dp}");
+    let same = yo.iter().zip(&yt).filter(|(a, b)| a == b).count() as f64 / yo.len() as f64;
+    assert!(
+        same >= 0.99,
+        "only {:.1} % of samples identical",
+        100.0 * same
+    );
     // The trailing silence decays the same way.
     let tail = &yo[yo.len() - seg / 2..];
     let tail_t = &yt[yt.len() - seg / 2..];
