@@ -161,7 +161,7 @@ impl PitchFinder {
         let g0 = pitch_gain(xy, xx, yy);
         let mut g = g0;
 
-        for k in 2..=15usize {
+        for (k, &check) in SECOND_CHECK.iter().enumerate().skip(2) {
             let t1 = (2 * t0 + k) / (2 * k);
             if t1 < min_period {
                 break;
@@ -173,7 +173,7 @@ impl PitchFinder {
                     t0 + t1
                 }
             } else {
-                (2 * SECOND_CHECK[k] * t0 + k) / (2 * k)
+                (2 * check * t0 + k) / (2 * k)
             };
             let [a, b] = dot_many(xs, x, [lag(t1), lag(t1b)]);
             xy = (a + b) / 2.0;
@@ -298,7 +298,7 @@ fn best_pitch(xcorr: &[f32], y: &[f32], len: usize, energy: &mut [f32]) -> (usiz
     for (i, e) in energy.iter_mut().enumerate() {
         *e = yy;
         yy += y[i + len] * y[i + len] - y[i] * y[i];
-        floored |= !(yy >= 1.0);
+        floored |= yy.is_nan() | (yy < 1.0);
     }
     if floored {
         yy = start;
@@ -412,7 +412,7 @@ fn lpc(lpc: &mut [f32; 4], ac: &[f32; 5]) {
         rr += ac[i + 1];
         let r = -rr / error;
         lpc[i] = r;
-        for j in 0..(i + 1) / 2 {
+        for j in 0..i.div_ceil(2) {
             let t1 = lpc[j];
             let t2 = lpc[i - 1 - j];
             lpc[j] = t1 + r * t2;
