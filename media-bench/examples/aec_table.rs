@@ -1,9 +1,12 @@
 //! Echo-canceller quality table on real speech: ours, WebRTC AEC3 as-is (sonora), speexdsp, and
 //! no AEC, per case: ERLE in far-end single talk after 2 s and PESQ of the double-talk output
 //! against the clean near end. `--sweep` runs all 27 cases (RT60 x delay x ERL), otherwise the
-//! three CI cases. Needs the .venv PESQ judge (scripts/setup.sh).
+//! four CI cases. Needs the .venv PESQ judge (scripts/setup.sh).
 //!
 //!   cargo run --release -p media-bench --features c-reference --example aec_table -- --sweep
+//!
+//! `--case NAME[,NAME...]` runs only those sweep cases (`CASE=INDEX` one case of the list); `DT_ERLE=1` adds the
+//! linear filters' residual echo in double talk; `DUMP=DIR` writes every signal as WAV.
 #[path = "../tests/support/aec_run.rs"]
 mod aec_run;
 #[path = "../../media-core/tests/common/echo_cases.rs"]
@@ -17,12 +20,21 @@ use media_core::processing::audio::aec::sim::erle_db;
 
 fn main() {
     let rate = 16000;
-    let sweep = std::env::args().any(|a| a == "--sweep");
-    let cases = if sweep {
+    let args: Vec<String> = std::env::args().collect();
+    let sweep = args.iter().any(|a| a == "--sweep");
+    let names: Option<Vec<String>> = args
+        .iter()
+        .position(|a| a == "--case")
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.split(',').map(str::to_owned).collect());
+    let mut cases = if sweep || names.is_some() {
         echo_cases::sweep_cases()
     } else {
         echo_cases::ci_cases()
     };
+    if let Some(names) = &names {
+        cases.retain(|c| names.iter().any(|n| n == c.name));
+    }
     let python = pesq::python().expect("python");
     println!(
         "ERLE (dB, far-end single talk 2-5 s) | double-talk PESQ (WB, 5-10 s, vs clean near end)"
@@ -30,11 +42,13 @@ fn main() {
     println!("| case | ERLE ours | ERLE AEC3 | ERLE speex | ERLE speex-lin | PESQ none | PESQ ours | PESQ AEC3 | PESQ speex | PESQ speex-lin | PESQ ours-lin |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let mut sums = [0.0f64; 10];
+    let mut ran = 0usize;
     let only: Option<usize> = std::env::var("CASE").ok().and_then(|v| v.parse().ok());
     for (ci, case) in cases.iter().enumerate() {
         if only.is_some_and(|o| o != ci) {
             continue;
         }
+        ran += 1;
         let sc = echo_cases::build(case, rate);
         let o = aec_run::ours(&sc, true);
         let ol = aec_run::ours(&sc, false);
@@ -132,7 +146,7 @@ fn main() {
             case.name, row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9]
         );
     }
-    let n = cases.len() as f64;
+    let n = ran.max(1) as f64;
     let m: Vec<f64> = sums.iter().map(|s| s / n).collect();
     println!(
         "| mean | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",

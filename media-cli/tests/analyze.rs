@@ -4,21 +4,10 @@
 use media_core::processing::audio::dtmf::{DtmfGenerator, GeneratorConfig};
 use media_core::wav::{write_wav, WavAudio};
 use media_core::SampleRate;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn mediacore(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mediacore"))
-        .args(args)
-        .output()
-        .expect("run mediacore")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mediacore-analyze-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
+use std::path::Path;
+#[path = "common/mediacore.rs"]
+mod common;
+use common::{has_sox, mediacore, skip_missing, sox, tmp};
 
 fn analyze_json(path: &Path, dtmf: bool) -> serde_json::Value {
     let p = path.to_str().unwrap();
@@ -114,24 +103,7 @@ fn dtmf_digits_and_start_times_from_the_generator() {
 }
 
 fn sox_available() -> bool {
-    let ok = Command::new("sox").arg("--version").output().is_ok();
-    if !ok {
-        if std::env::var("MEDIA_CORE_SKIP_EXTERNAL").is_ok_and(|v| v == "1") {
-            eprintln!("skipped: sox not installed (MEDIA_CORE_SKIP_EXTERNAL=1)");
-            return false;
-        }
-        panic!("sox is needed (apt-get install sox); set MEDIA_CORE_SKIP_EXTERNAL=1 to skip");
-    }
-    true
-}
-
-fn sox(args: &[&str]) {
-    let o = Command::new("sox").args(args).output().expect("run sox");
-    assert!(
-        o.status.success(),
-        "sox {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    has_sox() || !skip_missing("sox")
 }
 
 #[test]
@@ -275,11 +247,9 @@ fn p56_level_of_recorded_speech_matches_the_stl_speech_voltmeter() {
         ),
     ];
     for (file, active, rms) in cases {
-        if !Path::new(file).exists() {
-            if std::env::var("MEDIA_CORE_SKIP_EXTERNAL").is_ok_and(|v| v == "1") {
-                return;
-            }
-            panic!("{file} missing: install asterisk-core-sounds-en-wav and codec2-examples, or set MEDIA_CORE_SKIP_EXTERNAL=1");
+        // skip_missing panics unless MEDIA_CORE_SKIP_EXTERNAL=1.
+        if !Path::new(file).exists() && skip_missing(file) {
+            return;
         }
         let v = analyze_json(Path::new(file), true);
         assert!(

@@ -1,20 +1,8 @@
 //! `mediacore call` as a user runs it: real RTP over UDP loopback.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn mediacore(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mediacore"))
-        .args(args)
-        .output()
-        .expect("run mediacore")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mediacore-call-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
+#[path = "common/mediacore.rs"]
+mod common;
+use common::{mediacore, tmp};
 
 fn call_json(args: &[&str]) -> serde_json::Value {
     let mut all = vec!["call", "--fast", "--json"];

@@ -1,24 +1,10 @@
 //! The `mediacore` command as a user runs it.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn mediacore(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mediacore"))
-        .args(args)
-        .output()
-        .expect("run mediacore")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mediacore-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
-fn stderr_line(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).trim().to_string()
-}
+use std::process::Command;
+#[path = "common/mediacore.rs"]
+mod common;
+use common::{mediacore, stderr, tmp};
 
 #[test]
 fn codecs_json_lists_required_fields() {
@@ -100,7 +86,7 @@ fn bad_input_gives_one_line_and_nonzero_exit() {
     for (args, needle) in cases {
         let o = mediacore(args);
         assert!(!o.status.success(), "{args:?} succeeded");
-        let err = stderr_line(&o);
+        let err = stderr(&o);
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
@@ -116,17 +102,13 @@ fn bad_input_gives_one_line_and_nonzero_exit() {
         "/dev/null",
     ]);
     assert!(!o.status.success());
-    assert!(
-        stderr_line(&o).contains("not a valid WAV"),
-        "{}",
-        stderr_line(&o)
-    );
+    assert!(stderr(&o).contains("not a valid WAV"), "{}", stderr(&o));
 }
 
 #[test]
 fn transcode_reports_loss_and_concealment() {
     let out = tmp("t.wav");
-    let o = mediacore(&[
+    let args = [
         "transcode",
         "--codec",
         "PCMA",
@@ -139,8 +121,9 @@ fn transcode_reports_loss_and_concealment() {
         "--json",
         "builtin:speech",
         out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr_line(&o));
+    ];
+    let o = mediacore(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["packets"], 1000);
     let lost = v["packets_lost"].as_u64().unwrap();
@@ -150,20 +133,7 @@ fn transcode_reports_loss_and_concealment() {
     let a = media_core::wav::read_wav(&out).unwrap();
     assert_eq!((a.sample_rate, a.samples.len()), (8000, 80000));
     // Same seed, same result.
-    let o2 = mediacore(&[
-        "transcode",
-        "--codec",
-        "PCMA",
-        "--ptime",
-        "10",
-        "--loss",
-        "10",
-        "--seed",
-        "4",
-        "--json",
-        "builtin:speech",
-        out.to_str().unwrap(),
-    ]);
+    let o2 = mediacore(&args);
     assert_eq!(o.stdout, o2.stdout);
 }
 
@@ -179,7 +149,7 @@ fn transcode_output_rate_follows_rate_option() {
         "builtin:speech",
         out.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", stderr_line(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     let a = media_core::wav::read_wav(&out).unwrap();
     assert_eq!((a.sample_rate, a.samples.len()), (48000, 480000));
     // For L16, --rate is the codec's rate.
@@ -236,7 +206,7 @@ fn g711_streams_interoperate_with_ffmpeg() {
             speech.to_str().unwrap(),
             ours.to_str().unwrap(),
         ]);
-        assert!(o.status.success(), "{}", stderr_line(&o));
+        assert!(o.status.success(), "{}", stderr(&o));
         // ffmpeg decodes our stream exactly as we do.
         let ff = Command::new("ffmpeg")
             .args(["-v", "error", "-f", fmt, "-ar", "8000", "-ac", "1", "-i"])
@@ -253,7 +223,7 @@ fn g711_streams_interoperate_with_ffmpeg() {
             ours.to_str().unwrap(),
             dec.to_str().unwrap(),
         ]);
-        assert!(o.status.success(), "{}", stderr_line(&o));
+        assert!(o.status.success(), "{}", stderr(&o));
         let a = media_core::wav::read_wav(&dec).unwrap();
         let theirs: Vec<i16> = ff
             .stdout
@@ -357,7 +327,7 @@ fn transcode_with_g192_pattern_reproduces_appendix_i_reference() {
         input.to_str().unwrap(),
         out.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", stderr_line(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["packets_lost"], v["packets"].as_u64().unwrap() / 10);
     let got = media_core::wav::read_wav(&out).unwrap().samples;
@@ -384,7 +354,7 @@ fn opus_files_round_trip_through_ffmpeg() {
         "builtin:speech",
         ours.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", stderr_line(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     let ff = Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
         .arg(&ours)
@@ -426,7 +396,7 @@ fn opus_files_round_trip_through_ffmpeg() {
         theirs.to_str().unwrap(),
         dec.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", stderr_line(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     let a = media_core::wav::read_wav(&dec).unwrap();
     let orig = media_core::wav::read_wav(&src).unwrap();
     assert_eq!(
@@ -482,7 +452,7 @@ fn ilbc_files_play_in_ffmpeg() {
             speech.to_str().unwrap(),
             lbc.to_str().unwrap(),
         ]);
-        assert!(o.status.success(), "{}", stderr_line(&o));
+        assert!(o.status.success(), "{}", stderr(&o));
         let bytes = std::fs::read(&lbc).unwrap();
         assert!(bytes.starts_with(magic.as_bytes()), "{ptime}");
         let ff = Command::new("ffmpeg")
@@ -505,7 +475,7 @@ fn ilbc_files_play_in_ffmpeg() {
             lbc.to_str().unwrap(),
             dec.to_str().unwrap(),
         ]);
-        assert!(o.status.success(), "{}", stderr_line(&o));
+        assert!(o.status.success(), "{}", stderr(&o));
         let ours = media_core::wav::read_wav(&dec).unwrap().samples;
         assert_eq!(ours.len(), theirs.len(), "{ptime}");
         // Measured: 16.7 dB at shift 0 in both modes on this prompt.
@@ -532,7 +502,7 @@ fn ilbc_transcode_with_loss_conceals() {
         "builtin:speech",
         out.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", stderr_line(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["codec"], "ilbc");
     assert_eq!(v["ptime_ms"], 20);
@@ -551,7 +521,7 @@ fn ilbc_transcode_with_loss_conceals() {
         out.to_str().unwrap(),
     ]);
     assert!(!o.status.success());
-    assert!(stderr_line(&o).contains("ptime"), "{}", stderr_line(&o));
+    assert!(stderr(&o).contains("ptime"), "{}", stderr(&o));
 }
 
 /// opusdec (opus-tools, the reference player) plays what `encode --codec opus` writes, at the
@@ -579,7 +549,7 @@ fn opusdec_plays_our_ogg_opus() {
         "builtin:speech",
         ours.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", stderr_line(&o));
+    assert!(o.status.success(), "{}", stderr(&o));
     let wav = tmp("opusdec.wav");
     let st = Command::new("opusdec")
         .args(["--quiet", "--rate", "16000"])

@@ -10,48 +10,19 @@
 //! go again once the sum fits.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use media_core::wav::{read_wav, write_wav, WavAudio};
+#[path = "common/mediacore.rs"]
+mod common;
+use common::{has_sox, mediacore, skip_missing, sox, tmp};
 
 const SPEECH_A: &str = "/usr/share/asterisk/sounds/en_US_f_Allison/vm-intro.wav";
 const SPEECH_B: &str = "/usr/share/asterisk/sounds/en_US_f_Allison/conf-now-recording.wav";
 
-fn mediacore(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mediacore"))
-        .args(args)
-        .output()
-        .expect("run mediacore")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mediacore-conf-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
 /// sox and the speech files, or a skip when MEDIA_CORE_SKIP_EXTERNAL=1 (as the other tests).
 fn externals() -> bool {
-    let ok = Command::new("sox").arg("--version").output().is_ok()
-        && Path::new(SPEECH_A).exists()
-        && Path::new(SPEECH_B).exists();
-    if !ok {
-        if std::env::var("MEDIA_CORE_SKIP_EXTERNAL").is_ok_and(|v| v == "1") {
-            eprintln!("skipped: sox or asterisk-core-sounds-en-wav missing");
-            return false;
-        }
-        panic!("sox and asterisk-core-sounds-en-wav are needed (scripts/setup.sh); set MEDIA_CORE_SKIP_EXTERNAL=1 to skip");
-    }
-    true
-}
-
-fn sox(args: &[&str]) {
-    let o = Command::new("sox").args(args).output().expect("run sox");
-    assert!(
-        o.status.success(),
-        "sox {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let ok = has_sox() && Path::new(SPEECH_A).exists() && Path::new(SPEECH_B).exists();
+    ok || !skip_missing("sox or asterisk-core-sounds-en-wav")
 }
 
 fn write(path: &Path, rate: u32, samples: Vec<i16>) {

@@ -8,29 +8,15 @@
 //! scripts/setup.sh makes; without them they fail, or skip with MEDIA_CORE_SKIP_EXTERNAL=1.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use media_core::processing::audio::aec::sim::{erle_db, to_i16, EchoPath, EchoScenario};
 use media_core::processing::audio::level::active_speech_level;
 use media_core::signal::speech_like;
 use media_core::wav::{read_wav, write_wav, WavAudio};
-
-fn mediacore(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mediacore"))
-        .args(args)
-        .output()
-        .expect("run mediacore")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mediacore-process-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).trim().to_string()
-}
+#[path = "common/mediacore.rs"]
+mod common;
+use common::{mediacore, stderr, tmp};
 
 fn to_f32(x: &[i16]) -> Vec<f32> {
     x.iter().map(|&v| f32::from(v) / 32768.0).collect()

@@ -1,18 +1,14 @@
 //! `mediacore call --record-mode`: what the recorder writes (through its lock-free ring and
 //! writer thread) is exactly what was sent and heard, with faded edges.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use media_core::processing::format::resampler::resample_all;
 use media_core::signal::speech_like;
 use media_core::wav::read_wav;
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mediacore-record-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
+#[path = "common/mediacore.rs"]
+mod common;
+use common::tmp;
 
 fn call(mode: &str) -> Vec<i16> {
     let out = tmp(&format!("{mode}.wav"));

@@ -37,7 +37,10 @@ use media_core::processing::format::resampler::resample_all;
 use media_core::quality::metrics::QualityChange;
 use media_core::session::{SessionEventKind, SessionId};
 use pesq::{pesq_pairs, python};
-use rtp_core::netem::{JitterDist, Netem, NetemConfig, WireSize};
+use rtp_core::netem::{JitterDist, Netem, NetemConfig};
+#[path = "common/virtual_call.rs"]
+mod virtual_call;
+use virtual_call::{seeded, Dgram};
 
 const ALLISON: &str = "/usr/share/asterisk/sounds/en_US_f_Allison";
 const PROMPTS: [&str; 8] = [
@@ -75,30 +78,6 @@ fn speech_8k() -> Option<Vec<i16>> {
     let n = 8000 * CALL_SECONDS as usize;
     let looped: Vec<i16> = out.iter().copied().cycle().take(n).collect();
     Some(looped)
-}
-
-#[derive(Clone)]
-struct Dgram {
-    from: SocketAddr,
-    bytes: Vec<u8>,
-}
-
-impl WireSize for Dgram {
-    fn wire_size(&self) -> usize {
-        self.bytes.len()
-    }
-}
-
-fn seeded(seed: u64) -> media_core::integration::session_core::RandomFill {
-    let mut s = seed;
-    Box::new(move |buf: &mut [u8]| {
-        for b in buf {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            *b = (s >> 33) as u8;
-        }
-    })
 }
 
 /// Whether the packet with this RTP sequence number is lost, at loss rate `p`.

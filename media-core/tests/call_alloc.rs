@@ -1,68 +1,15 @@
 //! The call path allocates nothing in steady state (DESIGN principle 3): two controllers
 //! exchange RTP (with loss, so concealment runs) and RTCP under a counting allocator.
 
-use media_core::codec::CodecRegistry;
-use media_core::integration::sdp::SrtpPolicy;
-use media_core::integration::session_core::{ControllerConfig, MediaSessionController};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use media_core::integration::session_core::MediaSessionController;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations;
+#[path = "common/virtual_call.rs"]
+mod virtual_call;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-
-struct Counting;
-
-thread_local! {
-    /// Allocations made by this thread (the test harness's other threads allocate too).
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count() {
-    ALLOCATIONS.with(|n| n.set(n.get() + 1));
-}
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
-
-// SAFETY: forwards to the system allocator, only counting calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-fn controller(addr: SocketAddr, codec: &str, srtp: bool, seed: u64) -> MediaSessionController {
-    let mut cfg = ControllerConfig::new(addr);
-    cfg.codecs = vec![codec.to_string()];
-    cfg.srtp = if srtp {
-        SrtpPolicy::Required
-    } else {
-        SrtpPolicy::Disabled
-    };
-    let mut s = seed;
-    let random = Box::new(move |buf: &mut [u8]| {
-        for b in buf {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            *b = (s >> 33) as u8;
-        }
-    });
-    MediaSessionController::new(CodecRegistry::with_builtin(), cfg, random).unwrap()
-}
+use virtual_call::controller;
 
 /// Runs `seconds` of a call; returns this thread's allocations during it.
 #[allow(clippy::too_many_arguments)]
@@ -76,38 +23,38 @@ fn run(
     buf: &mut [u8],
     pcm: &mut [i16],
 ) -> usize {
-    let start = allocations();
-    for _ in 0..ms / 10 {
-        let now = *t;
-        for (i, s) in pcm.iter_mut().enumerate() {
-            *s = (((*n as usize * 80 + i) as f64 * 0.07).sin() * 8000.0) as i16;
-        }
-        for (from, to) in [(0, 1), (1, 0)] {
-            let (src, dst) = if from == 0 {
-                (&mut *a, &mut *b)
-            } else {
-                (&mut *b, &mut *a)
-            };
-            let k = src.frame_samples();
-            src.push_capture_frame(now, &pcm[..k]);
-            let k = src.pull_playout_frame(now, &mut pcm[..k]);
-            assert!(k > 0);
-            if src.poll_timeout().is_some_and(|d| d <= now) {
-                src.handle_timeout(now);
+    allocations(|| {
+        for _ in 0..ms / 10 {
+            let now = *t;
+            for (i, s) in pcm.iter_mut().enumerate() {
+                *s = (((*n as usize * 80 + i) as f64 * 0.07).sin() * 8000.0) as i16;
             }
-            while let Some((_, len)) = src.poll_transmit(now, buf) {
-                *n += 1;
-                // Every 10th datagram is lost.
-                if !(*n).is_multiple_of(10) {
-                    let from_addr = if to == 1 { addrs.0 } else { addrs.1 };
-                    dst.handle_datagram(now, from_addr, &buf[..len]);
+            for (from, to) in [(0, 1), (1, 0)] {
+                let (src, dst) = if from == 0 {
+                    (&mut *a, &mut *b)
+                } else {
+                    (&mut *b, &mut *a)
+                };
+                let k = src.frame_samples();
+                src.push_capture_frame(now, &pcm[..k]);
+                let k = src.pull_playout_frame(now, &mut pcm[..k]);
+                assert!(k > 0);
+                if src.poll_timeout().is_some_and(|d| d <= now) {
+                    src.handle_timeout(now);
                 }
+                while let Some((_, len)) = src.poll_transmit(now, buf) {
+                    *n += 1;
+                    // Every 10th datagram is lost.
+                    if !(*n).is_multiple_of(10) {
+                        let from_addr = if to == 1 { addrs.0 } else { addrs.1 };
+                        dst.handle_datagram(now, from_addr, &buf[..len]);
+                    }
+                }
+                while src.poll_event().is_some() {}
             }
-            while src.poll_event().is_some() {}
+            *t += Duration::from_millis(10);
         }
-        *t += Duration::from_millis(10);
-    }
-    allocations() - start
+    })
 }
 
 fn steady_state_allocations(codec: &str, srtp: bool) -> usize {
@@ -152,9 +99,8 @@ fn steady_state_allocations(codec: &str, srtp: bool) -> usize {
 
 #[test]
 fn call_path_does_not_allocate_in_steady_state() {
-    let probe = allocations();
-    drop(std::hint::black_box(vec![0u8; 64]));
-    assert_eq!(allocations(), probe + 1);
+    // The counter sees this thread's allocations.
+    assert_eq!(allocations(|| drop(std::hint::black_box(vec![0u8; 64]))), 1);
     let mut cases = vec![("pcmu", false), ("pcmu", true), ("g722", false)];
     // Opus: the adaptation policy and the quality metrics run on every report and frame
     // (libopus's own C allocations are not counted here; tests/opus_alloc.rs does that).

@@ -6,43 +6,18 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use media_core::codec::CodecRegistry;
-use media_core::integration::sdp::SrtpPolicy;
-use media_core::integration::session_core::{
-    CallStats, ControllerConfig, ControllerEvent, MediaSessionController,
-};
+use media_core::integration::session_core::{CallStats, ControllerEvent, MediaSessionController};
 use media_core::session::{DtmfDigit, HoldMode, SessionEventKind, SessionState};
 use media_core::signal::speech_like;
-use rtp_core::netem::{JitterDist, LossModel, Netem, NetemConfig, WireSize};
-
-#[derive(Clone)]
-struct Dgram {
-    from: SocketAddr,
-    bytes: Vec<u8>,
-}
-
-impl WireSize for Dgram {
-    fn wire_size(&self) -> usize {
-        self.bytes.len()
-    }
-}
+use rtp_core::netem::{JitterDist, LossModel, Netem, NetemConfig};
+#[path = "common/virtual_call.rs"]
+mod virtual_call;
+use virtual_call::{controller, Dgram};
 
 /// 10 s of the speech-like signal at 48 kHz, made once (its synthesis costs more than a call).
 fn source() -> &'static [i16] {
     static SOURCE: std::sync::OnceLock<Vec<i16>> = std::sync::OnceLock::new();
     SOURCE.get_or_init(|| speech_like(10.0, 48000))
-}
-
-fn seeded(seed: u64) -> media_core::integration::session_core::RandomFill {
-    let mut s = seed;
-    Box::new(move |buf: &mut [u8]| {
-        for b in buf {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            *b = (s >> 33) as u8;
-        }
-    })
 }
 
 #[derive(Clone)]
@@ -88,17 +63,6 @@ struct Call {
     source: &'static [i16],
     buf: Vec<u8>,
     frame: Vec<i16>,
-}
-
-fn controller(addr: SocketAddr, codec: &str, srtp: bool, seed: u64) -> MediaSessionController {
-    let mut cfg = ControllerConfig::new(addr);
-    cfg.codecs = codec.split(',').map(str::to_string).collect();
-    cfg.srtp = if srtp {
-        SrtpPolicy::Required
-    } else {
-        SrtpPolicy::Disabled
-    };
-    MediaSessionController::new(CodecRegistry::with_builtin(), cfg, seeded(seed)).unwrap()
 }
 
 impl Call {

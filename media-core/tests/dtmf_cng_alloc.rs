@@ -1,6 +1,6 @@
 //! A counting global allocator proves that the per-frame calls of the DTMF generator and
 //! detector, comfort noise analysis and synthesis and the P.56 level meter allocate nothing
-//! once built. One test in this file, so no other test's allocations are counted.
+//! once built. Only allocations on the measuring thread are counted.
 
 use media_core::frame::{AudioFormat, AudioFrame, SampleFormat};
 use media_core::processing::audio::cng::{CnEncoder, CnGenerator, CnPayload};
@@ -9,40 +9,10 @@ use media_core::processing::audio::dtmf::{
 };
 use media_core::processing::audio::level::ActiveLevelMeter;
 use media_core::processing::audio::AudioStage;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations;
 use media_core::SampleRate;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-struct Counting;
-
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: defers to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations(f: impl FnOnce()) -> usize {
-    let before = ALLOCS.load(Ordering::SeqCst);
-    f();
-    ALLOCS.load(Ordering::SeqCst) - before
-}
 
 #[test]
 fn dtmf_cng_and_level_frames_allocate_nothing() {

@@ -8,46 +8,10 @@ use media_core::events::{
     MediaEvent, QualityMetrics, StreamDirection,
 };
 use media_core::session::{SessionEventKind, SessionId, SessionState};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations;
 use std::time::Instant;
-
-struct Counting;
-
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    // Const-initialised and without a destructor: usable from inside the allocator.
-    static TRACKED: Cell<bool> = const { Cell::new(false) };
-}
-
-fn count() {
-    if TRACKED.with(Cell::get) {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: defers to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 fn round(bus: &EventBus, t: Instant, i: u64) {
     let session = SessionId(1 + i % 3);
@@ -97,11 +61,7 @@ fn publish_and_poll_do_not_allocate_in_steady_state() {
     };
     // Warm up: queues and batch buffers grow to their high-water marks.
     run(0, 10, &mut polled);
-    TRACKED.with(|t| t.set(true));
-    let before = ALLOCS.load(Ordering::SeqCst);
-    run(10, 1010, &mut polled);
-    let n = ALLOCS.load(Ordering::SeqCst) - before;
-    TRACKED.with(|t| t.set(false));
+    let n = allocations(|| run(10, 1010, &mut polled));
     assert_eq!(n, 0, "{n} allocations in 1000 rounds");
     let m = bus.metrics();
     assert!(m.normal.dropped > 0 && m.low.coalesced > 0, "{m:?}");

@@ -4,48 +4,16 @@
 //! Two MediaTransportAdapters back to back in memory, on virtual time. The receiver's calls
 //! (datagrams in, playout with stretching) allocate nothing in steady state.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use media_core::codec::{CodecParams, CodecRegistry};
-use media_core::integration::rtp_core::{AdapterConfig, MediaTransportAdapter, DATAGRAM_LEN};
+use media_core::integration::rtp_core::{MediaTransportAdapter, DATAGRAM_LEN};
 use media_core::signal::speech_like;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
-struct Counting;
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count() {
-    if COUNTING.with(Cell::get) {
-        ALLOCATIONS.with(|n| n.set(n.get() + 1));
-    }
-}
-
-// SAFETY: forwards to the system allocator, only counting calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{counted, counted_total};
+#[path = "common/loopback.rs"]
+mod loopback;
 
 fn adapter(
     reg: &CodecRegistry,
@@ -58,31 +26,8 @@ fn adapter(
     let d = entry.descriptor;
     let params = CodecParams::defaults(d);
     let pt = d.payload_type.unwrap_or(111);
-    let _ = local;
-    MediaTransportAdapter::new(
-        AdapterConfig {
-            cname: format!("drift{local}"),
-            remote_rtp: Some(SocketAddr::from(([127, 0, 0, 1], remote))),
-            remote_rtcp: None,
-            rtcp_mux: true,
-            codec: d,
-            params,
-            payload_type: pt,
-            receive_payload_type: pt,
-            dtmf: None,
-            other_payload_types: Vec::new(),
-            srtp: None,
-            jitter_min_ms: 40,
-            jitter_max_ms: 300,
-            seed: u64::from(local),
-            adaptation: false,
-            rtcp_min_interval: Duration::from_secs(5),
-            max_ptime_ms: None,
-        },
-        reg,
-        t0,
-    )
-    .expect("adapter")
+    let config = loopback::adapter_config("drift", d, params, pt, local, remote);
+    MediaTransportAdapter::new(config, reg, t0).expect("adapter")
 }
 
 /// Sends `seconds` of speech-like audio with the sender's clock `ppm` parts per million fast
@@ -103,7 +48,7 @@ fn run(
     let rate = tx.audio_format().sample_rate.0;
     let n = tx.frame_samples();
     let src = speech_like(seconds as f64 + 1.0, rate);
-    let from = SocketAddr::from(([127, 0, 0, 1], 4000));
+    let from = loopback::addr(4000);
     let mut buf = vec![0u8; DATAGRAM_LEN];
     let mut out = vec![0i16; n];
     let mut sent = 0u64;
@@ -118,14 +63,10 @@ fn run(
             tx.push_capture_frame(now, &src[at..at + n], true);
             sent += 1;
             while let Some((_, len)) = tx.poll_transmit(now, &mut buf) {
-                COUNTING.with(|c| c.set(k > 300));
-                rx.handle_datagram(now, from, &buf[..len], true);
-                COUNTING.with(|c| c.set(false));
+                counted(k > 300, || rx.handle_datagram(now, from, &buf[..len], true));
             }
         }
-        COUNTING.with(|c| c.set(k > 300));
-        rx.pull_playout_frame(now, &mut out, true);
-        COUNTING.with(|c| c.set(false));
+        counted(k > 300, || rx.pull_playout_frame(now, &mut out, true));
         let js = rx.jitter_stats();
         if k > 300 {
             worst_excess = worst_excess.max((js.current_delay_ms - js.target_delay_ms).abs());
@@ -162,11 +103,7 @@ fn fast_and_slow_senders_are_followed_by_stretching() {
                 "{codec} {ppm}: {c:?}"
             );
             assert!(excess < 60.0, "{codec} {ppm}: {excess} ms off target");
-            assert_eq!(
-                ALLOCATIONS.with(Cell::get),
-                0,
-                "{codec} {ppm}: receiver allocated"
-            );
+            assert_eq!(counted_total(), 0, "{codec} {ppm}: receiver allocated");
         }
     }
 }

@@ -16,60 +16,19 @@
 //! and delivered to the sender as from the receiver.
 #![cfg(feature = "opus")]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use media_core::codec::{CodecParams, CodecRegistry};
-use media_core::integration::rtp_core::{
-    AdapterConfig, AdapterEvent, MediaTransportAdapter, DATAGRAM_LEN,
-};
+use media_core::integration::rtp_core::{AdapterEvent, MediaTransportAdapter, DATAGRAM_LEN};
 use media_core::signal::speech_like;
 use rtp_core::netem::{JitterDist, Netem, NetemConfig, WireSize};
 use rtp_core::rtcp::{RembWriter, RtcpWrite};
-
-struct Counting;
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count() {
-    if COUNTING.with(Cell::get) {
-        ALLOCATIONS.with(|n| n.set(n.get() + 1));
-    }
-}
-
-// SAFETY: forwards to the system allocator, only counting calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Runs `f` with allocations counted when `on`.
-fn counted<T>(on: bool, f: impl FnOnce() -> T) -> T {
-    COUNTING.with(|c| c.set(on));
-    let r = f();
-    COUNTING.with(|c| c.set(false));
-    r
-}
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{counted, counted_total};
+#[path = "common/loopback.rs"]
+mod loopback;
+use loopback::addr;
 
 #[derive(Clone)]
 struct Dgram(Vec<u8>);
@@ -82,10 +41,6 @@ impl WireSize for Dgram {
 
 const A: u16 = 4000;
 const B: u16 = 5000;
-
-fn addr(port: u16) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
 
 fn adapter(
     reg: &CodecRegistry,
@@ -103,30 +58,12 @@ fn adapter(
         Some(MaxPtime::Fmtp(f)) => params.fmtp = Some(f.into()),
         None => {}
     }
-    MediaTransportAdapter::new(
-        AdapterConfig {
-            cname: format!("ptime{local}"),
-            remote_rtp: Some(addr(remote)),
-            remote_rtcp: None,
-            rtcp_mux: true,
-            codec: d,
-            params,
-            payload_type: 111,
-            receive_payload_type: 111,
-            dtmf: None,
-            other_payload_types: Vec::new(),
-            srtp: None,
-            jitter_min_ms,
-            jitter_max_ms: 300,
-            seed: u64::from(local),
-            adaptation: true,
-            rtcp_min_interval: Duration::from_secs(1),
-            max_ptime_ms,
-        },
-        reg,
-        t0,
-    )
-    .expect("adapter")
+    let mut config = loopback::adapter_config("ptime", d, params, 111, local, remote);
+    config.jitter_min_ms = jitter_min_ms;
+    config.adaptation = true;
+    config.rtcp_min_interval = Duration::from_secs(1);
+    config.max_ptime_ms = max_ptime_ms;
+    MediaTransportAdapter::new(config, reg, t0).expect("adapter")
 }
 
 /// The REMB the receiver would send at this point of the call, bit/s: 20 kbit/s from 2 s
@@ -249,14 +186,14 @@ fn run(gradual: bool, jitter_min_ms: u16, max_ptime: Option<MaxPtime>) {
             }
         }
         let at = k as usize * n;
-        let before = ALLOCATIONS.with(Cell::get);
+        let before = counted_total();
         counted(steady, || {
             a.push_capture_frame(now, &src[at..at + n], true);
             b.push_capture_frame(now, &src[at..at + n], false);
             b.pull_playout_frame(now, &mut out, true);
         });
         if a.counters().ptime_changes > adapted.len() as u64 {
-            allocs_at_switch += ALLOCATIONS.with(Cell::get) - before;
+            allocs_at_switch += counted_total() - before;
         }
         while let Some(e) = a.poll_event() {
             if let AdapterEvent::Adapted(d) = e {
@@ -323,10 +260,6 @@ fn run(gradual: bool, jitter_min_ms: u16, max_ptime: Option<MaxPtime>) {
         "{rc:?}"
     );
     assert_eq!(rc.decoded + js.buffered as u64, rc.audio_packets_received);
-    assert_eq!(
-        ALLOCATIONS.with(Cell::get),
-        0,
-        "allocations in steady state"
-    );
+    assert_eq!(counted_total(), 0, "allocations in steady state");
     assert_eq!(allocs_at_switch, 0);
 }

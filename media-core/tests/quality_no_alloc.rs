@@ -6,50 +6,14 @@ use media_core::quality::adaptation::{AdaptationConfig, AudioAdaptation};
 use media_core::quality::metrics::{
     MediaMetrics, PacketDelta, QualityMonitor, QualityMonitorConfig,
 };
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations;
 use std::time::{Duration, Instant};
-
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count() {
-    ALLOCATIONS.with(|n| n.set(n.get() + 1));
-}
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
-
-// SAFETY: forwards to the system allocator, only counting calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 #[test]
 fn metrics_monitor_and_adaptation_do_not_allocate() {
-    let probe = allocations();
-    drop(std::hint::black_box(vec![0u8; 64]));
-    assert_eq!(allocations(), probe + 1);
+    assert_eq!(allocations(|| drop(std::hint::black_box(vec![0u8; 64]))), 1);
 
     let frame: Vec<i16> = (0..480)
         .map(|i| ((i as f64 * 0.13).sin() * 40000.0).clamp(-32768.0, 32767.0) as i16)
@@ -58,37 +22,37 @@ fn metrics_monitor_and_adaptation_do_not_allocate() {
     let mut mon = QualityMonitor::new(QualityMonitorConfig::default());
     let mut ad = AudioAdaptation::new(AdaptationConfig::new(32_000, 20));
     let t0 = Instant::now();
-    let start = allocations();
     let mut mos_sum = 0.0;
     let mut decisions = 0;
-    for f in 0..6000u64 {
-        let now = t0 + Duration::from_millis(10 * f);
-        m.on_frame(&frame);
-        m.on_packets(PacketDelta {
-            played: u64::from(!f.is_multiple_of(7)),
-            lost: u64::from(f.is_multiple_of(7)),
-            concealed: u64::from(f.is_multiple_of(14)),
-            fec_recovered: u64::from(f % 14 == 7),
-        });
-        m.set_jitter_buffer_delay(40.0);
-        m.set_network(12.0, Some(80.0));
-        if f.is_multiple_of(100) {
-            let s = m.snapshot();
-            mos_sum += s.mos;
-            let _ = mon.update(now, s.mos);
-            let loss = if (f / 1000).is_multiple_of(2) {
-                0.0
-            } else {
-                0.1
-            };
-            ad.on_receiver_report(now, loss, Some(10.0), Some(Duration::from_millis(80)));
-            ad.on_bandwidth_estimate(now, 20_000 + f * 10);
-            if ad.poll_decision().is_some() {
-                decisions += 1;
+    let n = allocations(|| {
+        for f in 0..6000u64 {
+            let now = t0 + Duration::from_millis(10 * f);
+            m.on_frame(&frame);
+            m.on_packets(PacketDelta {
+                played: u64::from(!f.is_multiple_of(7)),
+                lost: u64::from(f.is_multiple_of(7)),
+                concealed: u64::from(f.is_multiple_of(14)),
+                fec_recovered: u64::from(f % 14 == 7),
+            });
+            m.set_jitter_buffer_delay(40.0);
+            m.set_network(12.0, Some(80.0));
+            if f.is_multiple_of(100) {
+                let s = m.snapshot();
+                mos_sum += s.mos;
+                let _ = mon.update(now, s.mos);
+                let loss = if (f / 1000).is_multiple_of(2) {
+                    0.0
+                } else {
+                    0.1
+                };
+                ad.on_receiver_report(now, loss, Some(10.0), Some(Duration::from_millis(80)));
+                ad.on_bandwidth_estimate(now, 20_000 + f * 10);
+                if ad.poll_decision().is_some() {
+                    decisions += 1;
+                }
             }
         }
-    }
-    let n = allocations() - start;
+    });
     assert!(mos_sum > 0.0 && decisions > 0);
     assert_eq!(n, 0, "{n} allocations in 60 s of frames");
 }

@@ -10,35 +10,9 @@ mod pesq;
 
 use media_core::processing::audio::{StretchMode, TimeStretcher};
 use media_core::wav::read_wav;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator, only counting calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|n| n.set(n.get() + 1));
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|n| n.set(n.get() + 1));
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations;
 
 const ALLISON: &str = "/usr/share/asterisk/sounds/en_US_f_Allison";
 
@@ -141,16 +115,17 @@ fn stretching_allocates_nothing() {
         .collect();
     let mut ts = TimeStretcher::new(48000, 2, 20);
     let mut out = vec![0i16; 1920 + ts.max_period()];
-    let before = ALLOCATIONS.with(Cell::get);
     let mut done = 0;
-    for (k, b) in x.chunks_exact(1920).enumerate() {
-        let mode = if k % 2 == 0 {
-            StretchMode::Accelerate
-        } else {
-            StretchMode::Expand
-        };
-        done += ts.process(mode, b, &mut out).expect("stretch").period;
-    }
-    assert_eq!(ALLOCATIONS.with(Cell::get), before);
+    let n = allocations(|| {
+        for (k, b) in x.chunks_exact(1920).enumerate() {
+            let mode = if k % 2 == 0 {
+                StretchMode::Accelerate
+            } else {
+                StretchMode::Expand
+            };
+            done += ts.process(mode, b, &mut out).expect("stretch").period;
+        }
+    });
+    assert_eq!(n, 0);
     assert!(done > 0);
 }

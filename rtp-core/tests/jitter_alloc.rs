@@ -3,43 +3,10 @@
 
 use rtp_core::jitter::{JitterBuffer, JitterConfig, JitterPacket, Playout};
 use rtp_core::{RtpTimestamp, SeqNo, Ssrc};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations;
 use std::time::{Duration, Instant};
-
-struct Counting;
-
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    // Only the measuring thread counts: the test harness allocates on its own threads.
-    static COUNTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-// SAFETY: defers to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.with(std::cell::Cell::get) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.with(std::cell::Cell::get) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 /// One 20 ms step: maybe send (with a pseudo-random extra delay, loss, duplicate), deliver
 /// what is due, poll once.
@@ -105,6 +72,8 @@ impl Driver {
 
 #[test]
 fn steady_state_allocates_nothing() {
+    // The counter sees this thread's allocations.
+    assert_eq!(allocations(|| drop(std::hint::black_box(vec![0u8; 64]))), 1);
     let mut jb = JitterBuffer::new(JitterConfig::new(8000)).expect("config");
     let mut d = Driver {
         t0: Instant::now(),
@@ -116,12 +85,11 @@ fn steady_state_allocates_nothing() {
     for _ in 0..500 {
         d.step(&mut jb);
     }
-    COUNTING.with(|c| c.set(true));
-    let before = ALLOCS.load(Ordering::SeqCst);
-    for _ in 0..5000 {
-        d.step(&mut jb);
-    }
-    let n = ALLOCS.load(Ordering::SeqCst) - before;
+    let n = allocations(|| {
+        for _ in 0..5000 {
+            d.step(&mut jb);
+        }
+    });
     let s = jb.stats();
     assert!(s.played > 4000 && s.duplicate > 100, "{s:?}");
     assert_eq!(n, 0, "{n} allocations in 5000 packets; {s:?}");

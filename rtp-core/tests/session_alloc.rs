@@ -1,47 +1,14 @@
 //! A counting global allocator proves that a session in steady state (sending and receiving
 //! RTP, RTCP reports both ways, timers, events) allocates nothing.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rtp_core::session::{RandomSource, Received, RtpSession, SessionConfig, TwccConfig};
 use rtp_core::RtpTimestamp;
-
-struct Counting;
-
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    // Only the measuring thread counts: the test harness allocates on its own threads.
-    static COUNTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-// SAFETY: defers to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.with(std::cell::Cell::get) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.with(std::cell::Cell::get) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::allocations;
 
 fn random(mut x: u32) -> Box<dyn RandomSource> {
     Box::new(move || {
@@ -125,19 +92,15 @@ fn steady_state(twcc: bool) {
         now += step;
         ts = ts.wrapping_add(160);
     }
-    COUNTING.with(|c| c.set(true));
-    let before = ALLOCS.load(Ordering::SeqCst);
     let mut delivered = 0;
     // 5 minutes of call: 15000 packets each way and about 60 reports each way.
-    for _ in 0..15_000 {
-        delivered += tick(now, &mut sessions, addrs, &mut bufs, &mut rtcp, ts);
-        now += step;
-        ts = ts.wrapping_add(160);
-    }
-    let allocs = ALLOCS.load(Ordering::SeqCst) - before;
-    // Stop counting on this thread: the harness allocates here once the test returns, which
-    // would land in the other test's window (both run in parallel on one global counter).
-    COUNTING.with(|c| c.set(false));
+    let allocs = allocations(|| {
+        for _ in 0..15_000 {
+            delivered += tick(now, &mut sessions, addrs, &mut bufs, &mut rtcp, ts);
+            now += step;
+            ts = ts.wrapping_add(160);
+        }
+    });
     assert_eq!(delivered, 30_000);
     assert!(sessions[0].stats().rtcp_sent > 50);
     assert_eq!(allocs, 0, "{allocs} allocations in steady state");

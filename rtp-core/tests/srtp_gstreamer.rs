@@ -22,6 +22,9 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+#[path = "common/gstreamer.rs"]
+mod gstreamer;
+use gstreamer::gstreamer_present;
 
 const SSRC: u32 = 0x1234_5678;
 const MASTER_KEY: [u8; 16] = [
@@ -33,30 +36,6 @@ const MASTER_SALT: [u8; 14] = [
 /// Packets per stream; the first sequence number makes the stream wrap past 65535.
 const PACKETS: usize = 50;
 const FIRST_SEQ: u16 = 65_510;
-
-/// Whether the tests can run; fails them when GStreamer is missing unless told to skip.
-fn gstreamer_present() -> bool {
-    let ok = |tool: &str, arg: &str| {
-        Command::new(tool)
-            .arg(arg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if ok("gst-launch-1.0", "--version") && ok("gst-inspect-1.0", "srtpenc") {
-        return true;
-    }
-    if std::env::var("MEDIA_CORE_SKIP_EXTERNAL").as_deref() == Ok("1") {
-        eprintln!("skipped: gst-launch-1.0 with srtpenc/srtpdec not found");
-        return false;
-    }
-    panic!(
-        "gst-launch-1.0 with the srtp plugin is required (Debian: gstreamer1.0-tools \
-         gstreamer1.0-plugins-bad; scripts/setup.sh installs them); set \
-         MEDIA_CORE_SKIP_EXTERNAL=1 to skip"
-    );
-}
 
 /// GStreamer's names for a profile: (rtp cipher, rtp auth, rtcp cipher, rtcp auth).
 fn gst_names(profile: SrtpProfile) -> (&'static str, &'static str, &'static str, &'static str) {
@@ -249,7 +228,7 @@ fn receive(
 
 #[test]
 fn gstreamer_encrypts_srtp_we_decrypt() {
-    if !gstreamer_present() {
+    if !gstreamer_present("srtpenc", "gstreamer1.0-tools gstreamer1.0-plugins-bad") {
         return;
     }
     for profile in SrtpProfile::ALL {
@@ -314,7 +293,7 @@ fn our_payload(i: usize) -> Vec<u8> {
 
 #[test]
 fn we_encrypt_srtp_gstreamer_decrypts() {
-    if !gstreamer_present() {
+    if !gstreamer_present("srtpenc", "gstreamer1.0-tools gstreamer1.0-plugins-bad") {
         return;
     }
     for profile in SrtpProfile::ALL {
@@ -409,7 +388,7 @@ fn rtcp_packet(i: u32, buf: &mut [u8]) -> usize {
 
 #[test]
 fn srtcp_both_ways_through_gstreamer() {
-    if !gstreamer_present() {
+    if !gstreamer_present("srtpenc", "gstreamer1.0-tools gstreamer1.0-plugins-bad") {
         return;
     }
     const DATAGRAMS: u32 = 10;

@@ -15,29 +15,9 @@ use std::time::{Duration, Instant};
 
 use rtp_core::session::{RandomSource, RtpSession, SessionConfig, TwccConfig, TWCC_EXTENSION_URI};
 use rtp_core::RtpTimestamp;
-
-fn gstreamer_present() -> bool {
-    let ok = |tool: &str, arg: &str| {
-        Command::new(tool)
-            .arg(arg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if ok("gst-launch-1.0", "--version") && ok("gst-inspect-1.0", "rtpbin") {
-        return true;
-    }
-    if std::env::var("MEDIA_CORE_SKIP_EXTERNAL").as_deref() == Ok("1") {
-        eprintln!("skipped: gst-launch-1.0 with rtpbin not found");
-        return false;
-    }
-    panic!(
-        "gst-launch-1.0 with rtpbin is required (Debian: gstreamer1.0-tools \
-         gstreamer1.0-plugins-good; scripts/setup.sh installs them); set \
-         MEDIA_CORE_SKIP_EXTERNAL=1 to skip"
-    );
-}
+#[path = "common/gstreamer.rs"]
+mod gstreamer;
+use gstreamer::gstreamer_present;
 
 /// Kills the child when dropped.
 struct Killed(Child);
@@ -61,7 +41,7 @@ fn random() -> Box<dyn RandomSource> {
 
 #[test]
 fn gstreamer_sends_feedback_we_parse_and_match() {
-    if !gstreamer_present() {
+    if !gstreamer_present("rtpbin", "gstreamer1.0-tools gstreamer1.0-plugins-good") {
         return;
     }
     let ours = UdpSocket::bind("127.0.0.1:0").expect("bind");
@@ -164,7 +144,7 @@ fn gstreamer_sends_feedback_we_parse_and_match() {
 /// and its feedback reports every one of them as received.
 #[test]
 fn we_report_gstreamer_sequence_numbers() {
-    if !gstreamer_present() {
+    if !gstreamer_present("rtpbin", "gstreamer1.0-tools gstreamer1.0-plugins-good") {
         return;
     }
     let ours = UdpSocket::bind("127.0.0.1:0").expect("bind");

@@ -2,6 +2,8 @@
 //! blocks hold the invariants the C APIs need.
 #![allow(unsafe_code)]
 
+#[cfg(libfvad)]
+pub mod fvad;
 pub mod soxr;
 pub mod spandsp;
 pub mod speex_echo;

@@ -1,23 +1,23 @@
-//! A counting global allocator for the no-allocation tests: only allocations made on the
-//! measuring thread count, so the test harness's own threads cannot disturb the count.
-//! Include with `#[path = "common/counting_alloc.rs"] mod counting_alloc;`.
+//! A counting global allocator for the no-allocation tests: only allocations made on a
+//! measuring thread while it has counting switched on are counted (in that thread's own
+//! counter), so the test harness's threads and other tests running in parallel cannot disturb
+//! the count. Include with `#[path = "common/counting_alloc.rs"] mod counting_alloc;`.
+#![allow(dead_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 struct Counting;
 
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
 thread_local! {
-    // Only the measuring thread counts: the test harness allocates on its own threads.
+    // Const-initialised and without a destructor: usable from inside the allocator.
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
 
 fn count() {
     if COUNTING.with(Cell::get) {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
     }
 }
 
@@ -42,11 +42,22 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// Runs `f`, counting this thread's allocations into [`counted_total`] when `on`.
+pub fn counted<T>(on: bool, f: impl FnOnce() -> T) -> T {
+    let was = COUNTING.with(|c| c.replace(on));
+    let r = f();
+    COUNTING.with(|c| c.set(was));
+    r
+}
+
+/// This thread's allocations counted so far.
+pub fn counted_total() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
 /// Allocations made by `f` on this thread.
 pub fn allocations(f: impl FnOnce()) -> usize {
-    let before = ALLOCS.load(Ordering::SeqCst);
-    COUNTING.with(|c| c.set(true));
-    f();
-    COUNTING.with(|c| c.set(false));
-    ALLOCS.load(Ordering::SeqCst) - before
+    let before = counted_total();
+    counted(true, f);
+    counted_total() - before
 }

@@ -55,8 +55,9 @@ pub struct Case {
     pub path: EchoPath,
 }
 
-/// The cases CI runs: a medium room, a hard one (long tail, long delay, loud echo) and a
-/// small one with quiet echo.
+/// The cases CI runs: a medium room, a hard one (long tail, long delay, loud echo), a small
+/// one with quiet echo, and the sweep's long room with a short delay (its late reverberation
+/// once passed for near-end speech: ERLE 27.6 dB).
 pub fn ci_cases() -> Vec<Case> {
     vec![
         Case {
@@ -90,6 +91,18 @@ pub fn ci_cases() -> Vec<Case> {
                 delay_ms: 20.0,
                 erl_db: 20.0,
                 seed: 3,
+            },
+        },
+        // The same call as the sweep's row of that name.
+        Case {
+            name: "rt400-d20-erl10",
+            far: 0,
+            near: 1,
+            path: EchoPath {
+                rt60_s: 0.4,
+                delay_ms: 20.0,
+                erl_db: 10.0,
+                seed: 119,
             },
         },
     ]

@@ -101,6 +101,23 @@ fn cfg() -> JitterConfig {
     JitterConfig::new(8000)
 }
 
+/// 100 packets 20 ms apart, packet 50 arriving 300 ms late: it is dropped, counted as late and
+/// played out as the one loss.
+fn one_late_packet(jb: &mut JitterBuffer) -> Vec<Out> {
+    let outs = run(
+        jb,
+        0,
+        0,
+        100,
+        |i| Some(i as u64 * 20_000 + if i == 50 { 300_000 } else { 0 }),
+        120,
+    );
+    let s = jb.stats();
+    assert_eq!(s.late, 1, "{s:?}");
+    assert_eq!(outs.iter().filter(|o| matches!(o, Out::Lost(_))).count(), 1);
+    outs
+}
+
 #[test]
 fn rejects_bad_config() {
     let mut c = cfg();
@@ -191,18 +208,8 @@ fn duplicates_are_removed_and_counted() {
 #[test]
 fn late_packet_is_dropped_counted_and_raises_target() {
     let mut jb = JitterBuffer::new(cfg()).unwrap();
-    // Packet 50 arrives 300 ms late.
-    let outs = run(
-        &mut jb,
-        0,
-        0,
-        100,
-        |i| Some(i as u64 * 20_000 + if i == 50 { 300_000 } else { 0 }),
-        120,
-    );
+    one_late_packet(&mut jb);
     let s = jb.stats();
-    assert_eq!(s.late, 1, "{s:?}");
-    assert_eq!(outs.iter().filter(|o| matches!(o, Out::Lost(_))).count(), 1);
     assert!(jb.target_delay() >= Duration::from_millis(200), "{s:?}");
     assert!(s.expanded > 0, "{s:?}");
 }
@@ -511,17 +518,7 @@ fn media_stretch_leaves_speech_alone() {
     assert!(jb.current_delay() > jb.target_delay(), "{s:?}");
 
     let mut jb = JitterBuffer::new(c).unwrap();
-    let outs = run(
-        &mut jb,
-        0,
-        0,
-        100,
-        |i| Some(i as u64 * 20_000 + if i == 50 { 300_000 } else { 0 }),
-        120,
-    );
-    let s = jb.stats();
-    assert_eq!(s.late, 1, "{s:?}");
-    assert_eq!(outs.iter().filter(|o| matches!(o, Out::Lost(_))).count(), 1);
+    let outs = one_late_packet(&mut jb);
     // Expand only once the stream has ended and the buffer waits (underflow below target).
     let last = outs
         .iter()

@@ -4,13 +4,61 @@
 
 use super::constants::{
     CB_FILTERLEN, CB_HALFFILTERLEN, CB_MAXGAIN, CB_MEML, CB_NSTAGES, CB_RESRANGE, EPS, ORDER,
-    SEARCH_RANGE, SUBL,
+    SEARCH_RANGE, STATE_LEN, SUBL,
 };
 use super::filter::all_pole10;
 use super::tables::{CB_FILTERS, GAIN_SQ3, GAIN_SQ4, GAIN_SQ5};
 
 /// Size of the energy arrays of the search (two codebook sections of up to 128 vectors).
 const CB_EXPAND_SIZE: usize = 2 * 128;
+
+// The codebook memory as the encoder (A.10 iLBC_encode) and the decoder (A.5 Decode) both
+// prepare it, so that the encoder's analysis-by-synthesis tracks the decoder exactly.
+
+/// The memory for the adaptive part of the start state (`st_mem`, the last `ST_MEM_L` samples
+/// of the codebook memory): zeros, then the scalar-coded start state `state`, in time order when
+/// the adaptive part follows it, time-reversed when it precedes it (coded backwards in time).
+pub(crate) fn start_state_memory(st_mem: &mut [f32], state: &[f32], reversed: bool) {
+    let (n, ssl) = (st_mem.len(), state.len());
+    st_mem[..n - ssl].fill(0.0);
+    if reversed {
+        for (k, &x) in state.iter().enumerate() {
+            st_mem[n - 1 - k] = x;
+        }
+    } else {
+        st_mem[n - ssl..].copy_from_slice(state);
+    }
+}
+
+/// The memory for the sub-frames after the start state: zeros, then the `STATE_LEN` samples of
+/// the decoded start state, which begins at sub-frame `start - 1`.
+pub(crate) fn forward_memory(mem: &mut [f32; CB_MEML], decresidual: &[f32], start: usize) {
+    let at = (start - 1) * SUBL;
+    mem[..CB_MEML - STATE_LEN].fill(0.0);
+    mem[CB_MEML - STATE_LEN..].copy_from_slice(&decresidual[at..at + STATE_LEN]);
+}
+
+/// The memory for the sub-frames before the start state, coded backwards in time: the decoded
+/// residual from the start state on (`nsub + 1 - start` sub-frames at most), time-reversed, then
+/// zeros.
+pub(crate) fn backward_memory(
+    mem: &mut [f32; CB_MEML],
+    decresidual: &[f32],
+    start: usize,
+    nsub: usize,
+) {
+    let gotten = (SUBL * (nsub + 1 - start)).min(CB_MEML);
+    for k in 0..gotten {
+        mem[CB_MEML - 1 - k] = decresidual[(start - 1) * SUBL + k];
+    }
+    mem[..CB_MEML - gotten].fill(0.0);
+}
+
+/// Appends a decoded sub-frame to the codebook memory, dropping its oldest `SUBL` samples.
+pub(crate) fn push_memory(mem: &mut [f32; CB_MEML], sub: &[f32]) {
+    mem.copy_within(SUBL.., 0);
+    mem[CB_MEML - SUBL..].copy_from_slice(sub);
+}
 
 /// Stage-1 and stage-2 indices of the first sub-block travel in 7 bits (A.32 index_conv_enc).
 pub(crate) fn index_conv_enc(index: &mut [i32]) {

@@ -1,6 +1,8 @@
 //! The frame decoder (RFC 3951 section 4, A.5 iLBC_decode.c).
 
-use super::cb::{cb_construct, index_conv_dec};
+use super::cb::{
+    backward_memory, cb_construct, forward_memory, index_conv_dec, push_memory, start_state_memory,
+};
 use super::constants::{
     ModeParams, BLOCKL_MAX, CB_MEML, CB_NSTAGES, LPC_N_MAX, MEM_LF, NSUB_MAX, ORDER, ORDER1,
     STATE_LEN, ST_MEM_L, SUBL,
@@ -155,8 +157,7 @@ fn decode_residual(
     let st_mem = &mut mem[CB_MEML - ST_MEM_L..];
     if p.state_first == 1 {
         // Adaptive part at the end.
-        st_mem[..ST_MEM_L - ssl].fill(0.0);
-        st_mem[ST_MEM_L - ssl..].copy_from_slice(&decresidual[start_pos..start_pos + ssl]);
+        start_state_memory(st_mem, &decresidual[start_pos..start_pos + ssl], false);
         cb_construct(
             &mut decresidual[start_pos + ssl..],
             &p.extra_cb_index,
@@ -166,10 +167,7 @@ fn decode_residual(
         );
     } else {
         // Adaptive part at the beginning, decoded backwards in time.
-        for k in 0..ssl {
-            st_mem[ST_MEM_L - 1 - k] = decresidual[start_pos + k];
-        }
-        st_mem[..ST_MEM_L - ssl].fill(0.0);
+        start_state_memory(st_mem, &decresidual[start_pos..start_pos + ssl], true);
         cb_construct(
             &mut reverse,
             &p.extra_cb_index,
@@ -186,9 +184,7 @@ fn decode_residual(
     // Forward prediction of the sub-frames after the start state.
     let nfor = m.nsub - start - 1;
     if nfor > 0 {
-        mem[..CB_MEML - STATE_LEN].fill(0.0);
-        mem[CB_MEML - STATE_LEN..]
-            .copy_from_slice(&decresidual[(start - 1) * SUBL..(start - 1) * SUBL + STATE_LEN]);
+        forward_memory(&mut mem, decresidual, start);
         for subframe in 0..nfor {
             let pos = (start + 1 + subframe) * SUBL;
             let lmem = MEM_LF[subcount];
@@ -199,8 +195,7 @@ fn decode_residual(
                 &mem[CB_MEML - lmem..],
                 SUBL,
             );
-            mem.copy_within(SUBL.., 0);
-            mem[CB_MEML - SUBL..].copy_from_slice(&decresidual[pos..pos + SUBL]);
+            push_memory(&mut mem, &decresidual[pos..pos + SUBL]);
             subcount += 1;
         }
     }
@@ -208,11 +203,7 @@ fn decode_residual(
     // Backward prediction of the sub-frames before the start state.
     let nback = start - 1;
     if nback > 0 {
-        let meml_gotten = (SUBL * (m.nsub + 1 - start)).min(CB_MEML);
-        for k in 0..meml_gotten {
-            mem[CB_MEML - 1 - k] = decresidual[(start - 1) * SUBL + k];
-        }
-        mem[..CB_MEML - meml_gotten].fill(0.0);
+        backward_memory(&mut mem, decresidual, start, m.nsub);
         for subframe in 0..nback {
             let pos = subframe * SUBL;
             let lmem = MEM_LF[subcount];
@@ -223,8 +214,7 @@ fn decode_residual(
                 &mem[CB_MEML - lmem..],
                 SUBL,
             );
-            mem.copy_within(SUBL.., 0);
-            mem[CB_MEML - SUBL..].copy_from_slice(&reverse[pos..pos + SUBL]);
+            push_memory(&mut mem, &reverse[pos..pos + SUBL]);
             subcount += 1;
         }
         for i in 0..SUBL * nback {

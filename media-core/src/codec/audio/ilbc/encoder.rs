@@ -1,6 +1,9 @@
 //! The frame encoder (RFC 3951 section 3, A.3 iLBC_encode.c).
 
-use super::cb::{cb_construct, cb_search, index_conv_enc};
+use super::cb::{
+    backward_memory, cb_construct, cb_search, forward_memory, index_conv_enc, push_memory,
+    start_state_memory,
+};
 use super::constants::{
     ModeParams, BLOCKL_MAX, CB_MEML, CB_NSTAGES, MEM_LF, NSUB_MAX, ORDER, ORDER1, STATE_LEN,
     ST_MEM_L, SUBL,
@@ -99,8 +102,7 @@ impl EncoderState {
         let st_mem = &mut mem[CB_MEML - ST_MEM_L..];
         if state_first {
             // Adaptive part at the end.
-            st_mem[..ST_MEM_L - ssl].fill(0.0);
-            st_mem[ST_MEM_L - ssl..].copy_from_slice(&decresidual[start_pos..start_pos + ssl]);
+            start_state_memory(st_mem, &decresidual[start_pos..start_pos + ssl], false);
             cb_search(
                 &mut p.extra_cb_index,
                 &mut p.extra_gain_index,
@@ -123,10 +125,7 @@ impl EncoderState {
             for k in 0..diff {
                 reverse_residual[k] = residual[(start + 1) * SUBL - 1 - (k + ssl)];
             }
-            for k in 0..ssl {
-                st_mem[ST_MEM_L - 1 - k] = decresidual[start_pos + k];
-            }
-            st_mem[..ST_MEM_L - ssl].fill(0.0);
+            start_state_memory(st_mem, &decresidual[start_pos..start_pos + ssl], true);
             cb_search(
                 &mut p.extra_cb_index,
                 &mut p.extra_gain_index,
@@ -153,9 +152,7 @@ impl EncoderState {
         // Forward prediction of the sub-frames after the start state.
         let nfor = m.nsub - start - 1;
         if nfor > 0 {
-            mem[..CB_MEML - STATE_LEN].fill(0.0);
-            mem[CB_MEML - STATE_LEN..]
-                .copy_from_slice(&decresidual[(start - 1) * SUBL..(start - 1) * SUBL + STATE_LEN]);
+            forward_memory(&mut mem, &decresidual, start);
             for subframe in 0..nfor {
                 let pos = (start + 1 + subframe) * SUBL;
                 let lmem = MEM_LF[subcount];
@@ -176,8 +173,7 @@ impl EncoderState {
                     &mem[CB_MEML - lmem..],
                     SUBL,
                 );
-                mem.copy_within(SUBL.., 0);
-                mem[CB_MEML - SUBL..].copy_from_slice(&decresidual[pos..pos + SUBL]);
+                push_memory(&mut mem, &decresidual[pos..pos + SUBL]);
                 subcount += 1;
             }
         }
@@ -193,11 +189,7 @@ impl EncoderState {
                         decresidual[(start - 1) * SUBL - 1 - n * SUBL - k];
                 }
             }
-            let meml_gotten = (SUBL * (m.nsub + 1 - start)).min(CB_MEML);
-            for k in 0..meml_gotten {
-                mem[CB_MEML - 1 - k] = decresidual[(start - 1) * SUBL + k];
-            }
-            mem[..CB_MEML - meml_gotten].fill(0.0);
+            backward_memory(&mut mem, &decresidual, start, m.nsub);
             for subframe in 0..nback {
                 let pos = subframe * SUBL;
                 let lmem = MEM_LF[subcount];
@@ -218,8 +210,7 @@ impl EncoderState {
                     &mem[CB_MEML - lmem..],
                     SUBL,
                 );
-                mem.copy_within(SUBL.., 0);
-                mem[CB_MEML - SUBL..].copy_from_slice(&reverse_decresidual[pos..pos + SUBL]);
+                push_memory(&mut mem, &reverse_decresidual[pos..pos + SUBL]);
                 subcount += 1;
             }
         }

@@ -13,6 +13,7 @@
 
 use realfft::num_complex::Complex32;
 
+use super::decay::RoomDecay;
 use super::delay::{BinarySpectrum, DelayEstimator};
 use super::fft::Fft;
 use super::filter::{FarSpectra, Partitions};
@@ -41,6 +42,12 @@ const INITIAL_STEP: f32 = 0.8;
 /// Largest step of the adapted phase.
 const MAX_STEP: f32 = 1.0;
 
+/// Per-block power decay the suppressor assumes until the capture has shown the room's
+/// (RT60 about 500 ms): erring long costs near-end speech little (on the 27-case sweep, no
+/// case's double-talk PESQ moves by 0.01 between 0.72 and 0.80), erring short lets the
+/// reverberation through.
+const ASSUMED_DECAY: f32 = 0.76;
+
 /// Two-path comparison statistics.
 #[derive(Debug, Clone, Copy, Default)]
 struct TwoPath {
@@ -63,7 +70,10 @@ pub(crate) struct EchoCore {
     far_peak: f32,
     align_offset: isize,
     lag_used: Option<usize>,
+    /// Per-block power decay of the echo tail as the filter's shape shows it.
     tail_decay: f32,
+    /// The room's decay as the capture shows it at far-end offsets.
+    room: RoomDecay,
     far_bin_power: Vec<f32>,
     far_bits: BinarySpectrum,
     near_bits: BinarySpectrum,
@@ -138,6 +148,7 @@ impl EchoCore {
             align_offset: 0,
             lag_used: None,
             tail_decay: 0.5,
+            room: RoomDecay::default(),
             far_bin_power: vec![0.0; k],
             far_bits: BinarySpectrum::new(),
             near_bits: BinarySpectrum::new(),
@@ -192,6 +203,7 @@ impl EchoCore {
         self.align_offset = 0;
         self.lag_used = None;
         self.tail_decay = 0.5;
+        self.room.reset();
         self.far_bits = BinarySpectrum::new();
         self.near_bits = BinarySpectrum::new();
         self.delay.reset();
@@ -436,6 +448,22 @@ impl EchoCore {
             }
         }
 
+        // The room's decay, from the capture dying away once the far end stopped (the
+        // filter's tail reads it too fast in long rooms); the suppressor holds the residual
+        // echo at the slower of the two.
+        if let Some(s) = start {
+            let lag = s + self.cfg.headroom;
+            let far_silent = (lag.saturating_sub(1)..=lag + 1).all(|a| self.far.energy(a) == 0.0);
+            let single = self.res.state() == TalkState::FarEnd;
+            self.room
+                .update(far_silent, single, sdd, self.res.noise_power());
+        }
+        let tail_decay = self
+            .room
+            .decay()
+            .unwrap_or(ASSUMED_DECAY)
+            .max(self.tail_decay);
+
         // Residual echo suppression.
         let linear_usable = start.is_some() && self.erle_lin > 2.0 && see <= 1.5 * sdd;
         let gains = self.res.update(&SuppressorInput {
@@ -447,7 +475,7 @@ impl EchoCore {
             y_pow: &self.y_pow,
             d_pow: &self.d_pow,
             linear_usable,
-            tail_decay: self.tail_decay,
+            tail_decay,
             echo_possible,
             enabled: self.cfg.suppress,
         });

@@ -23,13 +23,26 @@
 //!   itself, and the foreground only takes weights that are reliably better.
 //! - **Residual echo suppressor**, double-talk aware (see `suppress.rs`): residual echo per
 //!   bin = echo estimate / per-band ERLE (learned in single talk only, so double talk cannot
-//!   inflate it), held at the room's decay; a soft near-end score from output vs residual
+//!   inflate it), held at the room's decay (the slower of what the filter's tail shows and what
+//!   the capture shows dying away at far-end offsets, see `decay.rs`: in long rooms the filter's
+//!   tail reads the decay too fast, and the late reverberation then passed for near-end speech
+//!   and went through unsuppressed); a soft near-end score from output vs residual
 //!   power moves the suppression from hard (4x over-subtraction, -40 dB floor) in far-end
 //!   single talk to gentle (2x, -20 dB) when the near end talks; Wiener gains on the
 //!   decision-directed a-priori ratio.
 //! - Runs on 10 ms blocks at 8 or 16 kHz; at 32 and 48 kHz on the 0-8 kHz band with the band
 //!   above gain-suppressed (see `bands.rs`). Adds 10 ms of delay (plus 0.8 ms at 32/48 kHz):
 //!   [`EchoCanceller::latency_samples`].
+//!
+//! # Measured
+//!
+//! On real speech through 27 simulated rooms (RT60 100-400 ms x delay 20-200 ms x echo return
+//! loss 0-20 dB; `media-bench`'s `aec_table --sweep`, table in media-bench/RESULTS.md): ERLE
+//! in far-end single talk after 2 s 35-65 dB (speexdsp 17-43 dB, handed the true delay),
+//! above speexdsp's on every call; double-talk PESQ against the clean near end 2.09-4.32,
+//! above speexdsp's on 23 of the 27 (the other four are calls with the echo as loud as the
+//! near end, ERL 0 dB: 0.09-0.36 behind). CI runs four of these calls (tests/aec_quality.rs,
+//! media-bench/tests/aec_vs_speexdsp.rs).
 //!
 //! # Why not `sonora` (WebRTC AEC3) as the engine
 //!
@@ -49,6 +62,7 @@
 
 mod bands;
 mod core;
+mod decay;
 mod delay;
 mod fft;
 mod filter;

@@ -21,7 +21,9 @@
 //! beyond the filter, misadjustment at far-end offsets): the estimate holds its peaks with a
 //! decay, and what was observed to be residual in confident single talk (capped at a fraction
 //! of the echo estimate, so a missed near-end onset cannot lock the suppressor shut) decays no
-//! faster than the room, whose decay per block is read off the filter's tail.
+//! faster than the room, whose decay per block the core hands in: the slower of what the
+//! filter's tail shows and what the capture shows dying away at far-end offsets (`decay.rs`),
+//! a long room assumed until the capture has shown it.
 //!
 //! Before the linear filter helps (start of a call, lost alignment) the capture itself is
 //! treated as residual while the far end talks: half duplex until the filter converges.
@@ -38,7 +40,7 @@ pub(crate) struct SuppressorInput<'a> {
     pub d_pow: &'a [f32],
     /// Whether the linear filter's output can be trusted.
     pub linear_usable: bool,
-    /// Per-block power decay of the echo path's tail (from the filter's shape).
+    /// Per-block power decay of the room (the filter's tail or the capture's free decay).
     pub tail_decay: f32,
     /// Whether the far end has been active within the echo path's span.
     pub echo_possible: bool,
@@ -85,6 +87,8 @@ pub(crate) struct Suppressor {
     log_ratio: f32,
     state: TalkState,
     high_gain: f32,
+    /// Noise floor summed over the bins (last block).
+    noise_sum: f32,
     blocks: u64,
 }
 
@@ -112,6 +116,7 @@ impl Suppressor {
             log_ratio: 0.0,
             state: TalkState::Silence,
             high_gain: 1.0,
+            noise_sum: 0.0,
             blocks: 0,
         }
     }
@@ -134,6 +139,7 @@ impl Suppressor {
         self.log_ratio = 0.0;
         self.state = TalkState::Silence;
         self.high_gain = 1.0;
+        self.noise_sum = 0.0;
         self.blocks = 0;
     }
 
@@ -144,6 +150,11 @@ impl Suppressor {
     /// Leakage of the linear filter at bin `i`: 1 / ERLE of its band.
     pub(crate) fn leak(&self, i: usize) -> f32 {
         1.0 / self.erle[usize::from(self.band_of[i])]
+    }
+
+    /// The output's noise floor, summed over the bins (as of the last block).
+    pub(crate) fn noise_power(&self) -> f32 {
+        self.noise_sum
     }
 
     pub(crate) fn high_band_gain(&self) -> f32 {
@@ -186,6 +197,7 @@ impl Suppressor {
             e_sum += inp.e_pow[i];
             n_sum += self.noise[i];
         }
+        self.noise_sum = n_sum;
         // Near-end evidence: the output holds clearly more than residual echo and noise
         // explain. Scored softly (0: far end alone, 1: near end dominant) on a smoothed ratio.
         let ratio = if inp.linear_usable || !inp.echo_possible {
