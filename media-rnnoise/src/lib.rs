@@ -5,7 +5,7 @@
 //! frame denoised one frame later, with the network's voice probability. Compared with
 //! nnnoiseless on the same input the output is identical to the bit (checked by media-core's
 //! `tests/ns_equivalence.rs` on real speech in noise, silence and full-scale input), at about
-//! 55 % of its cost (17.4 µs against 31.3 µs per 10 ms at 48 kHz on the machine it was
+//! 55 % of its cost (17.5 µs against 31.2 µs per 10 ms at 48 kHz on the machine it was
 //! written on, media-core's chain profile; its README has the figures):
 //!
 //! * the FFTs are planned once (`realfft`), with scratch owned by the state, where

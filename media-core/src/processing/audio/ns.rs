@@ -23,8 +23,8 @@
 //! weights converted to f32 once in register-blocked layout, its correlations vectorised
 //! across lags; see the crate's docs. Per 10 ms frame, best of 100 rounds
 //! (`cargo run --release -p media-bench --features c-reference --example chain_profile --
-//! time 48000`), this stage costs 17.4 µs at 48 kHz where it cost 31.3 µs through
-//! nnnoiseless, and 19.4 µs at 16 kHz (was 32.8) including the resampling. (nnnoiseless
+//! time 48000`), this stage costs 17.5 µs at 48 kHz where it cost 31.2 µs through
+//! nnnoiseless, and 19.4 µs at 16 kHz (was 33) including the resampling. (nnnoiseless
 //! converts its i8 weights to f32 inside its GRU loops, and its FFT wrapper looks the plan and
 //! scratch up in thread-local maps on every call.)
 //!
