@@ -1,9 +1,8 @@
-//! Processing stages per 10 ms frame at 16 and 48 kHz (the VAD also at 8 kHz): noise suppression (ours, and
-//! nnnoiseless called directly at 48 kHz), gain control (with its internal VAD, and with a
-//! speech hint from the chain), voice activity detection (speech with pauses, speech in loud
-//! noise, noise alone). libfvad, the reference for the VAD's cost, is not packaged by Debian
-//! (no libfvad-dev), so there is no C reference here; webrtcvad timed from Python would
-//! measure Python.
+//! Processing stages per 10 ms frame at 16 and 48 kHz (the VAD also at 8 kHz): noise
+//! suppression (ours, and at 48 kHz nnnoiseless and our RNNoise engine called directly on the
+//! same frames), gain control (with its internal VAD, and with a speech hint from the chain),
+//! voice activity detection (speech with pauses, speech in loud noise, noise alone). The VAD
+//! beside libfvad, its C reference, is the `vad_ref` bench.
 //!
 //! ```text
 //! cargo bench -p media-bench --bench stages
@@ -121,6 +120,24 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             i += 1;
             black_box(st.process_frame(&mut out, &scaled[i % scaled.len()]))
+        })
+    });
+    // Our RNNoise engine (what `ns/48000` runs) on the same frames, the pair to the above.
+    let mut own = media_core::processing::audio::ns::Rnnoise::new().expect("model");
+    let mut out = [0.0f32; 480];
+    let arrays: Vec<[f32; 480]> = scaled
+        .iter()
+        .map(|f| {
+            let mut a = [0.0f32; 480];
+            a.copy_from_slice(&f[..480]);
+            a
+        })
+        .collect();
+    let mut i = 0;
+    g.bench_function("rnnoise_own/48000", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(own.process_frame(&mut out, &arrays[i % arrays.len()]))
         })
     });
     g.finish();
