@@ -42,12 +42,12 @@ const INITIAL_STEP: f32 = 0.8;
 /// Largest step of the adapted phase.
 const MAX_STEP: f32 = 1.0;
 /// Smallest leak (residual echo over echo estimate) the step assumes: however well the
-/// single-talk ERLE says the filter cancels, the step takes it as at most 20 dB, so the filter
-/// keeps learning through double talk (speexdsp's MDF has the same floor at 23 dB). Without it a
+/// single-talk ERLE says the filter cancels, the step takes it as at most 21 dB, so the filter
+/// keeps learning through double talk (speexdsp's MDF has a floor too, at 23 dB). Without it a
 /// filter that had not finished converging when the near end joined in (5 s of far-end speech
 /// leave bands barely excited) froze there: on the ERL 0 dB calls its residual echo in double
 /// talk stayed 3 dB above speexdsp's linear filter's (rt100-d20-erl0: 24.3 vs 27.5 dB).
-const MIN_LEAK: f32 = 0.01;
+const MIN_LEAK: f32 = 0.008;
 /// Weight of the broadband residual-to-error ratio in the step (speexdsp uses 3): the per-band
 /// leak under-reads the residual where the far end has only just reached a band.
 const RER_GAIN: f32 = 2.0;
@@ -605,7 +605,7 @@ impl EchoCore {
         if self.adapted {
             // Step = residual echo / error per bin (Valin's optimal step), the residual being
             // the echo estimate over the filter's ERLE in that band as the suppressor learned
-            // it in far-end single talk (taken as at most 20 dB, [`MIN_LEAK`]); near-end speech in
+            // it in far-end single talk (taken as at most 21 dB, [`MIN_LEAK`]); near-end speech in
             // the error makes the step small.
             let max_step = MAX_STEP;
             let (mut r_sum, mut e_sum) = (0.0f32, 0.0f32);
