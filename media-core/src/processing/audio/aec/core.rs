@@ -41,6 +41,16 @@ const SILENCE: f32 = 1e-7;
 const INITIAL_STEP: f32 = 0.8;
 /// Largest step of the adapted phase.
 const MAX_STEP: f32 = 1.0;
+/// Smallest leak (residual echo over echo estimate) the step assumes: however well the
+/// single-talk ERLE says the filter cancels, the step takes it as at most 21 dB, so the filter
+/// keeps learning through double talk (speexdsp's MDF has a floor too, at 23 dB). Without it a
+/// filter that had not finished converging when the near end joined in (5 s of far-end speech
+/// leave bands barely excited) froze there: on the ERL 0 dB calls its residual echo in double
+/// talk stayed 3 dB above speexdsp's linear filter's (rt100-d20-erl0: 24.3 vs 27.5 dB).
+const MIN_LEAK: f32 = 0.008;
+/// Weight of the broadband residual-to-error ratio in the step (speexdsp uses 3): the per-band
+/// leak under-reads the residual where the far end has only just reached a band.
+const RER_GAIN: f32 = 2.0;
 
 /// Per-block power decay the suppressor assumes until the capture has shown the room's
 /// (RT60 about 500 ms): erring long costs near-end speech little (on the 27-case sweep, no
@@ -595,17 +605,19 @@ impl EchoCore {
         if self.adapted {
             // Step = residual echo / error per bin (Valin's optimal step), the residual being
             // the echo estimate over the filter's ERLE in that band as the suppressor learned
-            // it in far-end single talk; near-end speech in the error makes the step small.
+            // it in far-end single talk (taken as at most 21 dB, [`MIN_LEAK`]); near-end speech in
+            // the error makes the step small.
             let max_step = MAX_STEP;
             let (mut r_sum, mut e_sum) = (0.0f32, 0.0f32);
             for i in 0..k {
                 let e = self.eu_pow[i] + 1e-12;
-                let r = (self.yu_pow[i] * self.res.leak(i)).min(max_step * e);
+                let leak = self.res.leak(i).max(MIN_LEAK);
+                let r = (self.yu_pow[i] * leak).min(max_step * e);
                 self.step[i] = r / e;
                 r_sum += r;
                 e_sum += e;
             }
-            let rer = (r_sum / e_sum).min(max_step);
+            let rer = (RER_GAIN * r_sum / e_sum).min(max_step);
             for i in 0..k {
                 let mu = 0.7 * self.step[i] + 0.3 * rer;
                 self.step[i] = mu / (self.step_norm[i] + floor);

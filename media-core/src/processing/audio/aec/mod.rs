@@ -19,8 +19,9 @@
 //!   frequency-domain adaptive filter with proportionate updates, its strongest partition
 //!   constrained every block. The background's per-bin step is Valin's optimal step, residual
 //!   echo over error, the residual being the echo estimate over the filter's per-band ERLE
-//!   learned in far-end single talk: near-end speech in the error makes the step small by
-//!   itself, and the foreground only takes weights that are reliably better.
+//!   learned in far-end single talk (taken as at most 21 dB, so the filter keeps converging
+//!   through double talk): near-end speech in the error makes the step small by itself, and the
+//!   foreground only takes weights that are reliably better.
 //! - **Residual echo suppressor**, double-talk aware (see `suppress.rs`): residual echo per
 //!   bin = echo estimate / per-band ERLE (learned in single talk only, so double talk cannot
 //!   inflate it), held at the room's decay (the slower of what the filter's tail shows and what
@@ -38,10 +39,10 @@
 //!
 //! On real speech through 27 simulated rooms (RT60 100-400 ms x delay 20-200 ms x echo return
 //! loss 0-20 dB; `media-bench`'s `aec_table --sweep`, table in media-bench/RESULTS.md): ERLE
-//! in far-end single talk after 2 s 35-65 dB (speexdsp 17-43 dB, handed the true delay),
-//! above speexdsp's on every call; double-talk PESQ against the clean near end 2.09-4.32,
-//! above speexdsp's on 23 of the 27 (the other four are calls with the echo as loud as the
-//! near end, ERL 0 dB: 0.09-0.36 behind). CI runs four of these calls (tests/aec_quality.rs,
+//! in far-end single talk after 2 s 35-68 dB (speexdsp 17-43 dB, handed the true delay),
+//! above speexdsp's on every call; double-talk PESQ against the clean near end 2.15-4.34,
+//! above speexdsp's on 25 of the 27 (the other two are calls with the echo as loud as the
+//! near end, ERL 0 dB: 0.02 and 0.13 behind). CI runs four of these calls (tests/aec_quality.rs,
 //! media-bench/tests/aec_vs_speexdsp.rs).
 //!
 //! # Why not `sonora` (WebRTC AEC3) as the engine
