@@ -16,7 +16,6 @@ pub mod stage;
 mod switch;
 pub mod time_stretch;
 pub mod vad;
-mod vad_model;
 mod vad_net;
 
 pub use agc::{AgcConfig, GainController};

@@ -3,7 +3,7 @@
 //! # Front end
 //!
 //! [`NetFrontEnd`] computes earshot's features itself and hands them to our own inference of
-//! earshot's network (`vad_model.rs`, the same weights and bit-identical scores as
+//! earshot's network (the `media-vad-model` crate, the same weights and bit-identical scores as
 //! `earshot::DefaultPredictor`), mirroring
 //! `earshot::Detector::predict_f32` step by step: the 256-sample hop scaled to the i16 range
 //! and pre-emphasised (0.97) into a 768-sample history, a periodic Hann window of 768 samples,
@@ -47,7 +47,7 @@
 
 use std::sync::Arc;
 
-use super::vad_model::{VadModel, FEATURES, FRAMES};
+use media_vad_model::{VadModel, FEATURES, FRAMES};
 use rustfft::num_complex::Complex32;
 use rustfft::{Fft, FftPlanner};
 
@@ -564,7 +564,7 @@ mod tests {
         assert_eq!(NetFrontEnd::new().predict(&[0.0; 100]), None);
     }
 
-    /// Our network (`vad_model.rs`) against `earshot::DefaultPredictor` fed the same
+    /// Our network (`media-vad-model`) against `earshot::DefaultPredictor` fed the same
     /// features over real speech in noise (two SNRs, with a reset in each): the normalised
     /// features and the scores identical bit for bit, hop by hop.
     #[test]

@@ -1,7 +1,7 @@
-//! Our own inference of earshot's VAD network (`earshot::DefaultPredictor`, earshot 1.2.2):
-//! the same weights (`vad_model_weights.bin`, earshot's `weights.bin`; see
-//! `vad_model_weights.md` for its origin and licence) and the same arithmetic, laid out so that
-//! the compiler vectorises it.
+//! Our own inference of earshot's VAD network (`earshot::DefaultPredictor`, earshot 1.2.2),
+//! for media-core's VAD: the same weights (`src/weights.bin`, earshot's `weights.bin`; see
+//! `README.md` for its origin and licence) and the same arithmetic, laid out so that the
+//! compiler vectorises it.
 //!
 //! The network: the 40 log-mel features of a hop normalised by their RMS and a per-band weight;
 //! over the last three hops' features a 3x3 depthwise convolution, 16 pointwise channels and a
@@ -18,22 +18,30 @@
 //! saturation, the i32 sums (wrapping, as earshot's in a release build; integer sums do not
 //! depend on their order), the gate and the state update in i64. Earshot's zero padding is
 //! explicit zeros here: a zero term changes no non-zero sum, and a sum that is zero either way
-//! rounds to the same i16. The test `model_matches_earshot` (in `vad_net.rs`) checks scores and
-//! the state against `earshot::DefaultPredictor` over real speech in noise.
+//! rounds to the same i16. The test `model_matches_earshot` (media-core's `vad_net.rs`) checks
+//! the normalised features and the scores against `earshot::DefaultPredictor` over real speech
+//! in noise, and `model_matches_earshot_when_saturated` (below) on features far out of range.
 //!
 //! # Cost
 //!
 //! The weights are parsed into aligned arrays at compile time (const functions, no `unsafe`),
 //! the two convolutions run sixteen channels in four SSE registers, and the minGRU and output
-//! dot products are i16 x i16 -> i32 sums that LLVM turns into `pmaddwd`.
+//! dot products are i16 x i16 -> i32 sums that LLVM turns into `pmaddwd`: about 24 000
+//! instructions per 16 ms hop against earshot's 53 000 (callgrind, media-bench's
+//! `vad_profile`). Nothing allocates.
+//!
+//! The crate is separate from media-core so that it can be built optimised in debug profiles
+//! (unoptimised it is about 30 times slower, and every processing test runs the VAD).
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 /// Earshot's weights file (little-endian f32 then i16 values).
-const WEIGHTS: &[u8] = include_bytes!("vad_model_weights.bin");
+const WEIGHTS: &[u8] = include_bytes!("weights.bin");
 
 /// Mel bands per hop.
-pub(crate) const FEATURES: usize = 40;
+pub const FEATURES: usize = 40;
 /// Hops of features the network sees.
-pub(crate) const FRAMES: usize = 3;
+pub const FRAMES: usize = 3;
 /// Channels of the convolutions.
 const CH: usize = 16;
 /// Outputs of the first depthwise convolution (40 - 3 + 1).
@@ -124,31 +132,39 @@ static GRU2_WEIGHT: [[i16; UNITS]; ROWS] = i16_rows(5825);
 /// Output weights over the 128 state values, Q9.
 static OUT_WEIGHT: [[i16; ROWS]; 1] = i16_rows(9921);
 
-/// Earshot's VAD network with its recurrent state.
-pub(crate) struct VadModel {
+/// Earshot's VAD network with its recurrent state: [`VadModel::normalize`] each hop's
+/// log-mel features, then [`VadModel::predict`] over the last three.
+#[derive(Clone, Debug)]
+pub struct VadModel {
     /// The two minGRUs' states (Q15), first then second.
     state: [i16; ROWS],
 }
 
+impl Default for VadModel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl VadModel {
     /// A network with zero state.
-    pub(crate) const fn new() -> Self {
+    pub const fn new() -> Self {
         Self { state: [0; ROWS] }
     }
 
     /// Zeroes the state (as `Predictor::reset`).
-    pub(crate) fn reset(&mut self) {
+    pub fn reset(&mut self) {
         self.state = [0; ROWS];
     }
 
-    /// The recurrent state (as earshot's `DefaultPredictor` holds it).
-    #[cfg(test)]
-    pub(crate) fn state(&self) -> &[i16; ROWS] {
+    /// The recurrent state (as earshot's `DefaultPredictor` holds it): the first minGRU's 64
+    /// values then the second's, Q15.
+    pub fn state(&self) -> &[i16; ROWS] {
         &self.state
     }
 
     /// Normalises one hop's 40 log-mel features in place (as `Predictor::normalize`).
-    pub(crate) fn normalize(features: &mut [f32; FEATURES]) {
+    pub fn normalize(features: &mut [f32; FEATURES]) {
         // A serial sum, in earshot's order.
         let mut sum = 0.0f32;
         for &x in features.iter() {
@@ -162,7 +178,7 @@ impl VadModel {
 
     /// The score (0..1) of the last three hops' normalised features, oldest first, and the
     /// state's update (as `Predictor::predict`).
-    pub(crate) fn predict(&mut self, features: &[[f32; FEATURES]; FRAMES]) -> f32 {
+    pub fn predict(&mut self, features: &[[f32; FEATURES]; FRAMES]) -> f32 {
         let pooled = layer1(features);
         let l2 = layer2(&pooled);
         let x = layer3(&l2);
@@ -172,13 +188,14 @@ impl VadModel {
         let mut x2 = [0i16; UNITS];
         x2.copy_from_slice(s1);
         mingru(&x2, s2, &GRU2_WEIGHT);
-        let out = dot_i16(&self.state, &OUT_WEIGHT[0]);
+        let out = dot(&self.state, &OUT_WEIGHT[0]);
         1.0 / (1.0 + (-(out as f32 / 16_777_216.0)).exp())
     }
 }
 
 /// Layer 1 over all 16 channels: depthwise 3x3, pointwise, max-pool with ReLU. Returns per
 /// channel the 18 pooled values after one zero (layer 2's left padding) and before one.
+#[inline(never)]
 fn layer1(features: &[[f32; FEATURES]; FRAMES]) -> [[f32; POOL1 + 2]; CH] {
     // row[ox] = sum over (kh, kw) in order of features[kh][ox + kw] * kernel[kh][kw].
     let mut row = [0.0f32; DW1];
@@ -231,6 +248,7 @@ fn conv_column<const W: usize>(
 }
 
 /// Layer 2: per channel its nine outputs after one zero and before one (layer 3's padding).
+#[inline(never)]
 fn layer2(input: &[[f32; POOL1 + 2]; CH]) -> [[f32; OUT2 + 3]; CH] {
     let mut out = [[0.0f32; OUT2 + 3]; CH];
     for ox in 0..OUT2 {
@@ -243,6 +261,7 @@ fn layer2(input: &[[f32; POOL1 + 2]; CH]) -> [[f32; OUT2 + 3]; CH] {
 }
 
 /// Layer 3, quantised to Q15: the minGRU's 80 inputs, column-major (`ox * 16 + oc`).
+#[inline(never)]
 fn layer3(input: &[[f32; OUT2 + 3]; CH]) -> [i16; GRU1_IN] {
     let mut out = [0i16; GRU1_IN];
     for (ox, o) in out.chunks_exact_mut(CH).enumerate() {
@@ -255,8 +274,11 @@ fn layer3(input: &[[f32; OUT2 + 3]; CH]) -> [i16; GRU1_IN] {
     out
 }
 
-/// `sum a[i] b[i]` in i32 (wrapping): eight lanes that LLVM maps to `pmaddwd`.
-#[inline(always)]
+/// `sum a[i] b[i]` in i32 (wrapping): eight lanes that LLVM maps to `pmaddwd` (one per eight
+/// terms) for `N` a multiple of eight. Not inlined, unrolled for `N`: inlined into the loop
+/// over rows LLVM re-packed the input every row, as a loop it multiplied by `pmullw` and
+/// `pmulhw`, and unrolled for 80 terms it went scalar (so 80 is summed as 64 + 16).
+#[inline(never)]
 fn dot_i16<const N: usize>(a: &[i16; N], b: &[i16; N]) -> i32 {
     let mut lanes = [0i32; 8];
     for (ca, cb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
@@ -264,12 +286,28 @@ fn dot_i16<const N: usize>(a: &[i16; N], b: &[i16; N]) -> i32 {
             lanes[l] = lanes[l].wrapping_add(i32::from(ca[l]) * i32::from(cb[l]));
         }
     }
+    lanes.iter().fold(0, |s, &v| s.wrapping_add(v))
+}
+
+/// `sum a[i] b[i]` in i32 (wrapping), by [`dot_i16`] on pieces of 64 and 16.
+#[inline(always)]
+fn dot<const N: usize>(a: &[i16; N], b: &[i16; N]) -> i32 {
     let mut sum = 0i32;
-    for v in lanes {
-        sum = sum.wrapping_add(v);
+    for (ca, cb) in a.chunks(64).zip(b.chunks(64)) {
+        sum = sum.wrapping_add(
+            match (<&[i16; 64]>::try_from(ca), <&[i16; 64]>::try_from(cb)) {
+                (Ok(ca), Ok(cb)) => dot_i16(ca, cb),
+                _ => match (<&[i16; 16]>::try_from(ca), <&[i16; 16]>::try_from(cb)) {
+                    (Ok(ca), Ok(cb)) => dot_i16(ca, cb),
+                    _ => 0,
+                },
+            },
+        );
     }
     sum
 }
+
+const _: () = assert!(GRU1_IN == 64 + 16 && UNITS == 64 && ROWS == 2 * 64);
 
 /// One minGRU step: candidates and gates (Q24) from `x` (Q15) by `weight` (Q9), then
 /// `h = (1 - g) h + g candidate` with the gate `4 x` clamped to 0..1, back to Q15.
@@ -277,7 +315,7 @@ fn dot_i16<const N: usize>(a: &[i16; N], b: &[i16; N]) -> i32 {
 fn mingru<const N: usize>(x: &[i16; N], h: &mut [i16], weight: &[[i16; N]; ROWS]) {
     let mut t = [0i32; ROWS];
     for (t, w) in t.iter_mut().zip(weight) {
-        *t = dot_i16(x, w);
+        *t = dot(x, w);
     }
     for (i, h) in h.iter_mut().enumerate().take(UNITS) {
         let g = i64::from((t[UNITS + i] << 2).clamp(0, ONE_Q24 as i32));
