@@ -51,10 +51,10 @@
 //! before) and 1 700 at 8 kHz (18 000 before). Per 10 ms frame of speech in noise, where the
 //! network runs on every hop, that is about 32 000 instructions at 8 kHz, 30 400 at 16 kHz
 //! and 36 600 at 48 kHz (46 900, 45 200 and 51 500 with earshot's predictor): best of 20
-//! passes over real speech in pink noise at 10 dB SNR, 1.53, 1.47 and 1.79 µs (2.05, 1.97
-//! and 2.31 µs with earshot's predictor, the builds alternated; `vad_profile RATE noisy
-//! time`), so the 2 µs goal is met at every rate; about 1 µs of it is now the front end and
-//! the conversion.
+//! passes over real speech in pink noise at 10 dB SNR, 1.52-1.53, 1.46-1.48 and 1.76-1.82 µs
+//! (2.04-2.05, 1.97 and 2.30-2.32 µs with earshot's predictor, the builds alternated;
+//! `vad_profile RATE noisy time`), so the 2 µs goal is met at every rate. The network is still
+//! the larger part (18 000 of the 30 400 instructions per frame at 16 kHz).
 //!
 //! The stage also asks the network only when its word can change the decision:
 //!
