@@ -8,7 +8,9 @@
 //! earshot's 256-sample hops, and each 10 ms frame takes the score of the latest hop that ended
 //! in it (or, when none did, the previous score). The features are computed here
 //! (`vad_net.rs`: earshot's pre-emphasis, window, mel filters and logs on a planned FFT) and
-//! given to earshot's own predictor; its scores match earshot's `Detector` to within 4e-5.
+//! given to our own inference of earshot's network (the `media-vad-model` crate: earshot's
+//! weights, bit-identical scores to `earshot::DefaultPredictor`); the scores match earshot's
+//! `Detector` to within 4e-5, all of it from the features.
 //!
 //! The network alone misses the weak edges of words and calls tonal noise (music) speech; the
 //! frame energy relative to the noise floor sets both right, so the decision fuses the two.
@@ -38,20 +40,21 @@
 //!
 //! # Cost
 //!
-//! Per 16 ms hop the network costs about 72 000 instructions (callgrind over real speech,
-//! `media-bench/examples/vad_profile.rs`): earshot's predictor 53 000 (its i16 minGRU layers
-//! and convolutions, compiled for baseline x86-64 in earshot and left as they are), our
-//! front end 19 000, of which the 512-point complex FFT (rustfft, AVX chosen at run time) is
-//! 4 600, its real-FFT unpacking and power spectrum 6 000, mel bands and logs about 2 000.
-//! Earshot's own `Detector` took 107 000, its scalar 1024-point FFT 40 000 of them. The
-//! conversion to 16 kHz costs about 4 800 instructions per 10 ms frame at 48 kHz (a 24-tap
-//! decimator; 28 000 with the 72-tap polyphase resampler used before) and 1 700 at 8 kHz
-//! (18 000 before). Per 10 ms frame of speech in noise, where the network runs on every hop,
-//! that is about 47 000 instructions at 8 kHz, 45 000 at 16 kHz and 51 500 at 48 kHz
-//! (87 000, 68 000 and 98 000 before): best of 20 passes over real speech in pink noise at
-//! 10 dB SNR, 2.12, 2.04 and 2.35 µs (3.57, 3.02 and 4.02 µs before; `vad_profile RATE
-//! noisy time`). The predictor alone is 33 000 instructions per frame, about 1.5 µs, so the
-//! 2 µs goal is not quite met in noise.
+//! Per 16 ms hop the network costs about 48 000 instructions (callgrind over real speech,
+//! `media-bench/examples/vad_profile.rs`): the network (`media-vad-model`: vectorised f32
+//! convolutions, `pmaddwd` dot products in the i16 minGRUs) 29 000, where earshot's own
+//! predictor took 53 000; our front end 19 000, of which the 512-point complex FFT (rustfft,
+//! AVX chosen at run time) is 4 600, its real-FFT unpacking and power spectrum 6 000, mel
+//! bands and logs about 2 000. Earshot's own `Detector` took 107 000, its scalar 1024-point
+//! FFT 40 000 of them. The conversion to 16 kHz costs about 4 800 instructions per 10 ms
+//! frame at 48 kHz (a 24-tap decimator; 28 000 with the 72-tap polyphase resampler used
+//! before) and 1 700 at 8 kHz (18 000 before). Per 10 ms frame of speech in noise, where the
+//! network runs on every hop, that is about 32 000 instructions at 8 kHz, 30 400 at 16 kHz
+//! and 36 600 at 48 kHz (46 900, 45 200 and 51 500 with earshot's predictor): best of 20
+//! passes over real speech in pink noise at 10 dB SNR, 1.52-1.53, 1.46-1.48 and 1.76-1.82 µs
+//! (2.04-2.05, 1.97 and 2.30-2.32 µs with earshot's predictor, the builds alternated;
+//! `vad_profile RATE noisy time`), so the 2 µs goal is met at every rate. The network is still
+//! the larger part (18 000 of the 30 400 instructions per frame at 16 kHz).
 //!
 //! The stage also asks the network only when its word can change the decision:
 //!
@@ -65,8 +68,8 @@
 //! * At 16 kHz and up, from the third frame in a row at least 27 dB above the floor (where
 //!   `(above + 3) / 30 - 0.4` alone reaches the threshold) the network is skipped, and the
 //!   first frame below re-primes it with the last 64 ms (four hops). In clean speech this
-//!   halves the active cost (21 000 instructions per frame at 16 kHz, 24 000 at 48 kHz;
-//!   0.94 and 1.10 µs over clean speech with its pauses); in noise, where speech is rarely
+//!   halves the active cost (14 000 instructions per frame at 16 kHz, 17 600 at 48 kHz;
+//!   0.68 and 0.84 µs over clean speech with its pauses); in noise, where speech is rarely
 //!   27 dB above the floor, it changes little. At 8 kHz, where
 //!   speech 18 dB above the floor is already sure, the same skipping cost 0.010 of accuracy
 //!   at 20 dB SNR and fell under webrtcvad, so 8 kHz keeps the network on every hop.

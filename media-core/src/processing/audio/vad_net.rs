@@ -2,8 +2,9 @@
 //!
 //! # Front end
 //!
-//! [`NetFrontEnd`] computes earshot's features itself and hands them to earshot's public
-//! [`earshot::Predictor`] (its [`earshot::DefaultPredictor`]), mirroring
+//! [`NetFrontEnd`] computes earshot's features itself and hands them to our own inference of
+//! earshot's network (the `media-vad-model` crate, the same weights and bit-identical scores as
+//! `earshot::DefaultPredictor`), mirroring
 //! `earshot::Detector::predict_f32` step by step: the 256-sample hop scaled to the i16 range
 //! and pre-emphasised (0.97) into a 768-sample history, a periodic Hann window of 768 samples,
 //! zero-padded to a 1024-point real FFT, the power spectrum scaled back from the i16 range,
@@ -25,7 +26,10 @@
 //!
 //! The test `front_end_matches_earshot` (below) runs earshot's `Detector` and this front end
 //! over the same real speech in noise (codec2's 16 kHz sample, 20 and 5 dB SNR, with a
-//! reset in between) and bounds the difference of the scores by 1e-3; it is 3.9e-5.
+//! reset in between) and bounds the difference of the scores by 1e-3; it is 3.9e-5, all of
+//! it from the features. `model_matches_earshot` feeds the same features to our network and
+//! to `earshot::DefaultPredictor`: the normalised features and the scores are bit-identical
+//! on every hop.
 //!
 //! # Conversion to 16 kHz
 //!
@@ -43,7 +47,7 @@
 
 use std::sync::Arc;
 
-use earshot::{DefaultPredictor, Predictor};
+use media_vad_model::{VadModel, FEATURES, FRAMES};
 use rustfft::num_complex::Complex32;
 use rustfft::{Fft, FftPlanner};
 
@@ -58,17 +62,13 @@ const HALF: usize = FFT / 2;
 /// Power-spectrum bins the mel filters read (the last filter ends below bin 486).
 const BINS: usize = 486;
 /// Mel bands.
-const MELS: usize = 40;
-/// Frames of features the predictor sees.
-const CONTEXT: usize = 3;
+const MELS: usize = FEATURES;
 /// Earshot's pre-emphasis.
 const PRE_EMPHASIS: f32 = 0.97;
 /// Earshot runs the FFT at the i16 scale, then scales the power back down.
 const SCALE: f32 = 32768.0;
 /// See [`SCALE`].
 const POWER_FAC: f32 = 1.0 / (32768.0 * 32768.0);
-/// The predictor's scratch (as earshot's `Detector` passes it).
-const PREDICT_BUFFER: usize = 1026;
 /// Lowest and highest frequency of the mel points (Hz).
 const MEL_LOW_HZ: f64 = 72.0;
 /// See [`MEL_LOW_HZ`].
@@ -117,16 +117,16 @@ pub(crate) fn mel_filters() -> Vec<(usize, Vec<f32>)> {
         .collect()
 }
 
-/// Earshot's feature extraction on a planned real FFT, feeding earshot's predictor.
+/// Earshot's feature extraction on a planned real FFT, feeding our inference of earshot's
+/// network.
 pub(crate) struct NetFrontEnd {
-    predictor: DefaultPredictor,
+    model: VadModel,
     /// The last pre-emphasised input sample (i16 scale).
     prev: f32,
     /// The last 768 pre-emphasised samples (i16 scale).
     history: Vec<f32>,
-    /// Features of the last three hops, oldest first.
-    features: [f32; MELS * CONTEXT],
-    buffer: Vec<f32>,
+    /// Normalised features of the last three hops, oldest first.
+    features: [[f32; MELS]; FRAMES],
     /// Complex FFT of `HALF` points: the windowed frame's even samples as real parts, odd
     /// samples as imaginary parts.
     fft: Arc<dyn Fft<f32>>,
@@ -158,11 +158,10 @@ impl NetFrontEnd {
             mel_weights.extend_from_slice(&w);
         }
         Self {
-            predictor: DefaultPredictor::new(),
+            model: VadModel::new(),
             prev: 0.0,
             history: vec![0.0; WINDOW],
-            features: [0.0; MELS * CONTEXT],
-            buffer: vec![0.0; PREDICT_BUFFER],
+            features: [[0.0; MELS]; FRAMES],
             fft,
             time: vec![Complex32::new(0.0, 0.0); HALF],
             spectrum: vec![Complex32::new(0.0, 0.0); HALF],
@@ -179,10 +178,10 @@ impl NetFrontEnd {
 
     /// Forgets everything heard (as `earshot::Detector::reset`).
     pub(crate) fn reset(&mut self) {
-        self.predictor.reset();
+        self.model.reset();
         self.prev = 0.0;
         self.history.fill(0.0);
-        self.features.fill(0.0);
+        self.features = [[0.0; MELS]; FRAMES];
     }
 
     /// `power[k]` = |X[k]|^2 scaled back from the i16 range, for X the 1024-point real FFT
@@ -232,8 +231,18 @@ impl NetFrontEnd {
     /// The score (0..1) of one 256-sample hop at 16 kHz with samples in -1..1, as
     /// `earshot::Detector::predict_f32`; `None` for a hop of another length.
     pub(crate) fn predict(&mut self, hop: &[f32]) -> Option<f32> {
-        if hop.len() != HOP {
+        if !self.push_features(hop) {
             return None;
+        }
+        VadModel::normalize(&mut self.features[FRAMES - 1]);
+        Some(self.model.predict(&self.features))
+    }
+
+    /// Shifts the features and computes the hop's log-mel bands (not yet normalised) as the
+    /// newest; `false` (and nothing done) for a hop of another length than [`HOP`].
+    fn push_features(&mut self, hop: &[f32]) -> bool {
+        if hop.len() != HOP {
+            return false;
         }
         self.history.copy_within(HOP.., 0);
         let mut prev = self.prev;
@@ -244,8 +253,8 @@ impl NetFrontEnd {
         }
         self.prev = prev;
         self.power_spectrum();
-        self.features.copy_within(MELS.., 0);
-        let current = &mut self.features[MELS * (CONTEXT - 1)..];
+        self.features.copy_within(1.., 0);
+        let current = &mut self.features[FRAMES - 1];
         for (f, &(start, off, n)) in current.iter_mut().zip(&self.mel_bands) {
             let band = dot4(
                 &self.power[start..start + n],
@@ -257,8 +266,7 @@ impl NetFrontEnd {
         for f in current.iter_mut() {
             *f = ln_positive(*f);
         }
-        self.predictor.normalize(current);
-        Some(self.predictor.predict(&self.features, &mut self.buffer))
+        true
     }
 }
 
@@ -554,6 +562,46 @@ mod tests {
         eprintln!("max |earshot - ours| = {worst:e}");
         assert!(worst <= 1e-3, "scores differ by {worst}");
         assert_eq!(NetFrontEnd::new().predict(&[0.0; 100]), None);
+    }
+
+    /// Our network (`media-vad-model`) against `earshot::DefaultPredictor` fed the same
+    /// features over real speech in noise (two SNRs, with a reset in each): the normalised
+    /// features and the scores identical bit for bit, hop by hop.
+    #[test]
+    fn model_matches_earshot() {
+        use earshot::Predictor;
+        let mut buffer = vec![0.0f32; 1026];
+        let (mut hops, mut lo, mut hi) = (0, 0, 0);
+        for snr in [20.0, 5.0] {
+            let x = noisy_speech(snr);
+            let mut fe = NetFrontEnd::new();
+            let mut theirs = earshot::DefaultPredictor::new();
+            let mut their_features = [0.0f32; MELS * FRAMES];
+            for (i, hop) in x.chunks_exact(HOP).enumerate() {
+                if i == 300 {
+                    fe.reset();
+                    theirs.reset();
+                    their_features.fill(0.0);
+                }
+                assert!(fe.push_features(hop));
+                their_features.copy_within(MELS.., 0);
+                let current = &mut their_features[MELS * (FRAMES - 1)..];
+                current.copy_from_slice(&fe.features[FRAMES - 1]);
+                theirs.normalize(current);
+                VadModel::normalize(&mut fe.features[FRAMES - 1]);
+                for (a, b) in fe.features.as_flattened().iter().zip(&their_features) {
+                    assert_eq!(a.to_bits(), b.to_bits(), "hop {i}: features {a} vs {b}");
+                }
+                let a = theirs.predict(&their_features, &mut buffer);
+                let b = fe.model.predict(&fe.features);
+                assert_eq!(a.to_bits(), b.to_bits(), "{snr} dB, hop {i}: {a} vs {b}");
+                hops += 1;
+                lo += usize::from(a < 0.2);
+                hi += usize::from(a > 0.8);
+            }
+        }
+        eprintln!("{hops} hops, {lo} below 0.2, {hi} above 0.8");
+        assert!(hops >= 1000 && lo > 50 && hi > 50, "{hops} {lo} {hi}");
     }
 
     #[test]
