@@ -1,6 +1,10 @@
 //! Unit tests of the processing chain (a child module of `chain`).
 use super::*;
+use crate::processing::audio::aec::EchoConfig;
+use crate::processing::audio::agc::AgcConfig;
 use crate::processing::audio::check_frame;
+use crate::processing::audio::ns::NsConfig;
+use crate::processing::audio::vad::VadConfig;
 
 /// A stage that scales by a constant (stands in for NS/AGC) and counts frames.
 struct Gain(f32, StageMetrics);
