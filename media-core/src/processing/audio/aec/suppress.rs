@@ -15,7 +15,9 @@
 //! floor: what the filter leaves is removed) to their near-end values (twofold, -20 dB floor:
 //! bins where the near end dominates pass nearly untouched, only bins the echo dominates are
 //! attenuated). The near-end flag is held for 150 ms so suppression does not snap shut between
-//! syllables.
+//! syllables; within that hangover the score is at least half way, and further (up to 0.85) as
+//! the output shows any excess over residual and noise: the residual estimate runs high in
+//! double talk, so the near end's quieter sounds show only a small excess.
 //!
 //! **Holding the residual.** The residual outlasts the echo estimate's dips (reverberation
 //! beyond the filter, misadjustment at far-end offsets): the estimate holds its peaks with a
