@@ -45,8 +45,9 @@
 //! in far-end single talk after 2 s 35-68 dB (speexdsp 17-43 dB, handed the true delay),
 //! above speexdsp's on every call; double-talk PESQ against the clean near end 2.30-4.35,
 //! above speexdsp's on all 27 (closest: the ERL 0 dB calls, echo as loud as the near end,
-//! e.g. 3.31 vs 3.29 and 2.58 vs 2.53). CI runs four of these calls (tests/aec_quality.rs,
-//! media-bench/tests/aec_vs_speexdsp.rs).
+//! e.g. 3.31 vs 3.29 and 2.58 vs 2.53). CI runs four further calls (tests/aec_quality.rs,
+//! media-bench/tests/aec_vs_speexdsp.rs), the latter also the two sweep calls that were the
+//! last behind speexdsp (rt250-d200-erl0, rt400-d100-erl0).
 //!
 //! # Why not `sonora` (WebRTC AEC3) as the engine
 //!
