@@ -15,7 +15,9 @@
 //! floor: what the filter leaves is removed) to their near-end values (twofold, -20 dB floor:
 //! bins where the near end dominates pass nearly untouched, only bins the echo dominates are
 //! attenuated). The near-end flag is held for 150 ms so suppression does not snap shut between
-//! syllables.
+//! syllables; within that hangover the score is at least half way, and further (up to 0.85) as
+//! the output shows any excess over residual and noise: the residual estimate runs high in
+//! double talk, so the near end's quieter sounds show only a small excess.
 //!
 //! **Holding the residual.** The residual outlasts the echo estimate's dips (reverberation
 //! beyond the filter, misadjustment at far-end offsets): the estimate holds its peaks with a
@@ -61,6 +63,8 @@ const FLOOR_NEAR: f32 = 0.1;
 /// Near-end score: log2 of output over (residual + noise) at which it starts and saturates.
 const NEAR_LO: f32 = 1.5;
 const NEAR_HI: f32 = 4.0;
+/// Score the hangover lifts to when the output exceeds residual and noise by `NEAR_LO`.
+const HOLD_SCORE: f32 = 0.85;
 /// Decision-directed smoothing.
 const ALPHA: f32 = 0.85;
 /// Per-block decay of the residual estimate's peak hold.
@@ -212,9 +216,16 @@ impl Suppressor {
         } else {
             self.near_hold = self.near_hold.saturating_sub(1);
         }
-        // The hangover keeps the suppression relaxed between near-end syllables.
+        // The hangover keeps the suppression relaxed between near-end syllables: at least half
+        // way, and further (up to `HOLD_SCORE`) as the output shows any excess over residual
+        // echo and noise. The residual estimate runs high in double talk (what the near end
+        // joins is a filter still converging, held peaks, the room's tail), so within a
+        // hangover an excess too small to count as fresh evidence is still the near end's
+        // quieter sounds more often than echo; an output at or below what residual and noise
+        // explain gets the half-way suppression as before.
         let score = if self.near_hold > 0 {
-            score.max(0.5)
+            let excess = (self.log_ratio / NEAR_LO).clamp(0.0, 1.0);
+            score.max(0.5 + (HOLD_SCORE - 0.5) * excess)
         } else {
             score
         };
