@@ -289,9 +289,32 @@ impl G722Decoder {
 ///
 /// # Concealment
 ///
-/// The lost audio is synthesised at 16 kHz by [`G711Plc`] (pitch-based waveform substitution):
-/// every decoded frame goes through [`G711Plc::good_frame`], which records it (and may smooth
-/// the join after a loss), and a lost frame is filled by [`G711Plc::conceal`].
+/// The lost audio is synthesised at 16 kHz by [`G711Plc`] (pitch-based waveform substitution)
+/// in its [wideband tuning](G711Plc::wideband): every decoded frame goes through
+/// [`G711Plc::good_frame`], which records it (and may smooth the join after a loss), and a lost
+/// frame is filled by [`G711Plc::conceal`].
+///
+/// WB-PESQ (`scripts/quality.py --codecs g722`, 20 ms packets, 3 seeds) at 0 / 5 / 10 / 20 %
+/// loss: 4.59 / 2.35 / 1.71 / 1.30 with the standard's constants scaled to 16 kHz (20 ms
+/// correlation window, periods of 5 to 15 ms, a second and third period mixed in after 10 and
+/// 20 ms), 4.59 / 2.54 / 1.89 / 1.38 with the wideband tuning (5 ms window, periods from 4 ms,
+/// one period repeated). Where the rest goes, measured on the same item at 5 / 10 / 20 % with
+/// the standard's constants: restoring the true ADPCM and QMF states after each loss (an oracle
+/// that decodes the lost codes into a throwaway) gives 2.60 / 1.95 / 1.42, of which the
+/// lower-band predictor alone 2.49 / 1.84 / 1.36 (its scale factor, the higher band and the
+/// QMF almost nothing); the true audio in the lost packets with the resynchronised states that
+/// follow gives 2.63 / 1.92 / 1.50; silence in the lost packets with true states 1.84 / 1.35 /
+/// 1.12. After a loss the decoded output is 4-5 dB (segmental SNR) from the loss-free decoding
+/// in the first packet, 11 dB in the second, 15 in the third, converging at about 5 dB per
+/// packet: the lower band's zero and pole coefficients differ from the far end's and their
+/// difference decays only through the predictor's leakage (2^-8 per sample), as both receive
+/// the same sign-sign updates. Shrinking the resynchronised coefficients towards zero or
+/// towards their value before the loss made it worse (2.11 to 2.34 at 5 %), as did aligning
+/// the re-encoding with the far end's input by the QMF delay (2.33), attenuating the concealed
+/// 4-8 kHz band (2.58-2.59 against 2.60 with the oracle); with the oracle, a longer end overlap
+/// or a fade of 10 or 30 % per 10 ms instead of 20 % moved the figures by less than 0.03. A
+/// better concealment improves both the lost packets and, through the re-encoding, the
+/// recovery.
 ///
 /// The ADPCM decoder has to be moved through the loss too. Left as it was, its scale factors
 /// and predictors stay those of the last good frame while the far-end encoder's moved on with
@@ -352,13 +375,13 @@ impl G722PlcDecoder {
     pub fn new(mode: Mode) -> Self {
         Self {
             dec: G722Decoder::new(mode),
-            plc: G711Plc::new(16000),
+            plc: G711Plc::wideband(16000),
             ana: AnalysisQmf::default(),
             tail: [0; 2 * HIST],
             concealing: false,
             pending: None,
-            peek: G711Plc::new(16000),
-            ahead: vec![0; MAX_CONCEAL + G711Plc::new(16000).delay_samples()],
+            peek: G711Plc::wideband(16000),
+            ahead: vec![0; MAX_CONCEAL + G711Plc::wideband(16000).delay_samples()],
         }
     }
 

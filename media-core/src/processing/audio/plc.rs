@@ -100,6 +100,8 @@ struct Params {
     eoverlap_incr: usize,
     frame: usize,
     atten_incr: f64,
+    /// Whether one more pitch period joins the repeated buffer after 10 and 20 ms of loss.
+    add_periods: bool,
 }
 
 impl Params {
@@ -131,7 +133,24 @@ impl Params {
             eoverlap_incr: scale(std8k::EOVERLAPINCR),
             frame,
             atten_incr: std8k::ATTENFAC / frame as f64,
+            add_periods: true,
         }
+    }
+
+    /// The [wideband tuning](G711Plc::wideband): a 5 ms correlation window, pitch periods from
+    /// 4 ms, one period repeated throughout the loss.
+    fn wideband(sample_rate: u32) -> Self {
+        let mut p = Self::for_rate(sample_rate);
+        let rate = u64::from(sample_rate.clamp(8000, MAX_RATE));
+        let ms = |x: u64| ((x * rate + 500) / 1000) as usize;
+        p.pitch_min = ms(4).min(p.pitch_max);
+        p.corr_len = ms(5).max(p.ndec);
+        let coarse_count = p.corr_len.div_ceil(p.ndec);
+        p.coarse_min_power =
+            std8k::CORRMINPOWER * coarse_count as f64 / (std8k::CORRLEN / std8k::NDEC) as f64;
+        p.fine_min_power = std8k::CORRMINPOWER * p.corr_len as f64 / std8k::CORRLEN as f64;
+        p.add_periods = false;
+        p
     }
 }
 
@@ -236,7 +255,26 @@ impl G711Plc {
     /// Concealment for a mono stream at `sample_rate` Hz (8 kHz is the standard; other rates
     /// scale its time constants, rates below 8 kHz use the 8 kHz ones).
     pub fn new(sample_rate: u32) -> Self {
-        let p = Params::for_rate(sample_rate);
+        Self::with_params(sample_rate, Params::for_rate(sample_rate))
+    }
+
+    /// Concealment for a mono wideband stream at `sample_rate` Hz, tuned for a wideband
+    /// perceptual measure (P.862.2) rather than for bit-exactness with the standard: the pitch
+    /// is searched with a 5 ms correlation window (the standard's 20 ms window averages over
+    /// a span in which fast speech changes its pitch) over periods of 4 to 15 ms (the standard
+    /// starts at 5 ms, below many female voices' period), and the single last period is
+    /// repeated for the whole loss (the standard mixes in a second and third period after 10
+    /// and 20 ms, which smears the waveform). Everything else (overlaps, attenuation, silence
+    /// after 60 ms, delay) is as in [`new`](Self::new). [`G722PlcDecoder`] uses it; measured
+    /// there on the README's wideband speech, WB-PESQ at 5 / 10 / 20 % loss went from
+    /// 2.35 / 1.71 / 1.30 to 2.54 / 1.89 / 1.38.
+    ///
+    /// [`G722PlcDecoder`]: crate::codec::audio::g722::G722PlcDecoder
+    pub fn wideband(sample_rate: u32) -> Self {
+        Self::with_params(sample_rate, Params::wideband(sample_rate))
+    }
+
+    fn with_params(sample_rate: u32, p: Params) -> Self {
         Self {
             sample_rate,
             p,
@@ -385,7 +423,7 @@ impl G711Plc {
             0
         } else {
             let mut v = self.next_synth();
-            if (n == 1 || n == 2) && self.lost_pos < self.poverlap {
+            if (n == 1 || n == 2) && self.p.add_periods && self.lost_pos < self.poverlap {
                 let t =
                     self.mix_lw * f64::from(self.tail[self.lost_pos]) + self.mix_rw * f64::from(v);
                 v = clamp_to_i16(t);
@@ -429,7 +467,7 @@ impl G711Plc {
                 let idx = self.history_index(po - i);
                 self.history[idx] = self.pitchbuf[hl - po + i] as i16;
             }
-        } else if n == 1 || n == 2 {
+        } else if (n == 1 || n == 2) && self.p.add_periods {
             // Continue the old buffer for a quarter period (to overlap-add), then add a period.
             let po = self.poverlap;
             let save = self.poffset;

@@ -246,3 +246,45 @@ proptest! {
         prop_assert_eq!(run(&cuts), run(&[]));
     }
 }
+
+#[test]
+fn wideband_tuning_changes_only_the_search_and_the_added_periods() {
+    let (s, w) = (Params::for_rate(16000), Params::wideband(16000));
+    assert_eq!((w.pitch_min, w.pitch_max, w.corr_len), (64, 240, 80));
+    assert!(!w.add_periods && s.add_periods);
+    assert_eq!(
+        (w.poverlap_max, w.history_len, w.ndec, w.frame, w.atten_incr),
+        (s.poverlap_max, s.history_len, s.ndec, s.frame, s.atten_incr)
+    );
+    assert_eq!(
+        G711Plc::wideband(16000).delay_samples(),
+        G711Plc::new(16000).delay_samples()
+    );
+}
+
+#[test]
+fn wideband_tuning_continues_a_high_voice_by_its_own_period() {
+    // 250 Hz: a 4 ms period, shorter than the standard's 5 ms minimum. The wideband search finds
+    // it, and the first 10 ms of concealment continue the tone closely.
+    let rate = 16000;
+    let x: Vec<i16> = (0..4000)
+        .map(|i| {
+            let w = 2.0 * std::f64::consts::PI * 250.0 * i as f64 / f64::from(rate);
+            (8000.0 * w.sin() + 2000.0 * (3.0 * w).sin()) as i16
+        })
+        .collect();
+    let mut plc = G711Plc::wideband(rate);
+    let mut good = x[..3200].to_vec();
+    plc.good_frame(&mut good);
+    let mut out = vec![0i16; 160 + plc.delay_samples()];
+    plc.conceal(&mut out);
+    assert_eq!(plc.pitch, 64);
+    let d = plc.delay_samples();
+    let err: f64 = out[d..]
+        .iter()
+        .zip(&x[3200..])
+        .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+        .sum::<f64>()
+        / 160.0;
+    assert!(err.sqrt() < 100.0, "rms error {:.0}", err.sqrt());
+}
