@@ -253,9 +253,10 @@ fn wideband_tuning_changes_only_the_search_and_the_added_periods() {
     assert_eq!((w.pitch_min, w.pitch_max, w.corr_len), (64, 240, 80));
     assert!(!w.add_periods && s.add_periods);
     assert_eq!(
-        (w.poverlap_max, w.history_len, w.ndec, w.frame, w.atten_incr),
-        (s.poverlap_max, s.history_len, s.ndec, s.frame, s.atten_incr)
+        (w.poverlap_max, w.history_len, w.frame, w.atten_incr),
+        (s.poverlap_max, s.history_len, s.frame, s.atten_incr)
     );
+    assert_eq!((w.ndec, s.ndec), (1, 4));
     assert_eq!(
         G711Plc::wideband(16000).delay_samples(),
         G711Plc::new(16000).delay_samples()
