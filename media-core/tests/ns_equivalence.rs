@@ -68,6 +68,23 @@ fn diff_snr(ours: &[f32], theirs: &[f32]) -> f64 {
     10.0 * (power(theirs) / power(&d)).log10()
 }
 
+/// The fraction of samples that are equal in both outputs.
+fn identical_fraction(ours: &[f32], theirs: &[f32]) -> f64 {
+    ours.iter().zip(theirs).filter(|(a, b)| a == b).count() as f64 / ours.len().max(1) as f64
+}
+
+/// The engine keeps RNNoise's order of operations, so the output is the same to the bit;
+/// anything less is a change worth a look (an engine that reorders sums on purpose would relax
+/// this, not the SNR and probability bounds).
+fn assert_mostly_identical(ours: &[f32], theirs: &[f32]) {
+    let same = identical_fraction(ours, theirs);
+    assert!(
+        same >= 0.99,
+        "only {:.1} % of samples identical",
+        100.0 * same
+    );
+}
+
 fn max_prob_diff(a: &[f32], b: &[f32]) -> f32 {
     a.iter()
         .zip(b)
@@ -103,21 +120,13 @@ fn matches_nnnoiseless_on_speech_in_pink_noise() {
         "speech + pink 5 dB, {} frames: difference SNR {snr:.1} dB, max |prob diff| {dp:.2e} \
          (mean prob {mean_p:.2}), identical samples {:.1} %",
         po.len(),
-        100.0 * yo.iter().zip(&yt).filter(|(a, b)| a == b).count() as f64 / yo.len() as f64
+        100.0 * identical_fraction(&yo, &yt)
     );
     // The network did run on this input (speech is detected somewhere).
     assert!(pt.iter().any(|&p| p > 0.5), "no speech frame");
     assert!(snr >= 30.0, "difference SNR {snr:.1} dB");
     assert!(dp <= 0.02, "probability differs by {dp}");
-    // The engine keeps RNNoise's order of operations, so the output is the same to the bit;
-    // anything less is a change worth a look (an engine that reorders sums on purpose would
-    // relax this, not the bounds above).
-    let same = yo.iter().zip(&yt).filter(|(a, b)| a == b).count() as f64 / yo.len() as f64;
-    assert!(
-        same >= 0.99,
-        "only {:.1} % of samples identical",
-        100.0 * same
-    );
+    assert_mostly_identical(&yo, &yt);
 }
 
 #[test]
@@ -154,12 +163,7 @@ fn matches_nnnoiseless_on_silence_and_full_scale() {
         "full-scale difference SNR {snr_loud:.1} dB"
     );
     assert!(dp <= 0.02, "probability differs by {dp}");
-    let same = yo.iter().zip(&yt).filter(|(a, b)| a == b).count() as f64 / yo.len() as f64;
-    assert!(
-        same >= 0.99,
-        "only {:.1} % of samples identical",
-        100.0 * same
-    );
+    assert_mostly_identical(&yo, &yt);
     // The trailing silence decays the same way.
     let tail = &yo[yo.len() - seg / 2..];
     let tail_t = &yt[yt.len() - seg / 2..];

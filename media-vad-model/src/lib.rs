@@ -26,7 +26,7 @@
 //!
 //! The weights are parsed into aligned arrays at compile time (const functions, no `unsafe`),
 //! the two convolutions run sixteen channels in four SSE registers, and the minGRU and output
-//! dot products are i16 x i16 -> i32 sums that LLVM turns into `pmaddwd`: about 24 000
+//! dot products are i16 x i16 -> i32 sums that LLVM turns into `pmaddwd`: about 29 000
 //! instructions per 16 ms hop against earshot's 53 000 (callgrind, media-bench's
 //! `vad_profile`). Nothing allocates.
 //!
@@ -328,8 +328,9 @@ fn mingru<const N: usize>(x: &[i16; N], h: &mut [i16], weight: &[[i16; N]; ROWS]
 mod tests {
     use super::*;
 
-    /// Our network against `earshot::DefaultPredictor` on seeded random features far outside the normalised range (up to 40 in
-    /// magnitude), which drive the i16 quantisation and the gates into saturation.
+    /// Our network against `earshot::DefaultPredictor` on seeded random features far outside
+    /// the normalised range (up to 40 in magnitude), which drive the i16 quantisation and the
+    /// gates into saturation.
     #[test]
     fn model_matches_earshot_when_saturated() {
         use earshot::Predictor;

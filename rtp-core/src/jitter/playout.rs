@@ -112,15 +112,7 @@ impl JitterBuffer {
                 return self.expand(true);
             }
             if cur >= high && self.may_discard(now_us, cur.saturating_sub(target)) {
-                if let Some(s) = self.buf.pop_front() {
-                    self.stats.discarded += 1;
-                    self.last_discard_us = Some(now_us);
-                    self.account(s.seq);
-                    self.drop_slot(s);
-                }
-                if let Some(h) = self.buf.front() {
-                    self.cursor_ts = h.ts;
-                }
+                self.discard_head(now_us);
             }
             return self.play_head();
         }

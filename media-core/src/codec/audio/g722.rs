@@ -298,8 +298,8 @@ impl G722Decoder {
 /// loss: 4.59 / 2.35 / 1.71 / 1.30 with the standard's constants scaled to 16 kHz (20 ms
 /// correlation window, periods of 5 to 15 ms, a second and third period mixed in after 10 and
 /// 20 ms), 4.59 / 2.59 / 1.89 / 1.39 with the wideband tuning (5 ms window searched at every
-/// lag, periods from 4 ms, one period repeated). Where the rest goes, measured on the same item at 5 / 10 / 20 % with
-/// the standard's constants: restoring the true ADPCM and QMF states after each loss (an oracle
+/// lag, periods from 4 ms, one period repeated). Where the rest goes, measured on the same
+/// item at 5 / 10 / 20 % with the standard's constants: restoring the true ADPCM and QMF states after each loss (an oracle
 /// that decodes the lost codes into a throwaway) gives 2.60 / 1.95 / 1.42, of which the
 /// lower-band predictor alone 2.49 / 1.84 / 1.36 (its scale factor, the higher band and the
 /// QMF almost nothing); the true audio in the lost packets with the resynchronised states that
