@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use media_core::frame::{AudioFormat, AudioFrame, SampleFormat, SampleRate};
 use media_core::processing::audio::aec::sim::{erle_db, EchoPath};
@@ -69,8 +70,18 @@ fn playback_on_another_thread_with_jitter() {
     let mut frame = AudioFrame::silent(fmt, n);
     let mut out = vec![0.0f32; frames * n];
     for i in 0..frames {
-        // What the loudspeaker plays reaches the canceller before its echo is captured.
+        // What the loudspeaker plays reaches the canceller before its echo is captured. A
+        // playback thread that died (panicked) would never push: fail instead of spinning.
+        let waiting = Instant::now();
         while pushed_total.load(Ordering::Acquire) < (i + 1) * n {
+            if playback.is_finished() || waiting.elapsed() > Duration::from_secs(60) {
+                // Its last push may have landed just before it finished: look once more.
+                std::thread::sleep(Duration::from_millis(50));
+                assert!(
+                    pushed_total.load(Ordering::Acquire) >= (i + 1) * n,
+                    "playback thread died or stalled before frame {i}"
+                );
+            }
             std::thread::yield_now();
         }
         frame
