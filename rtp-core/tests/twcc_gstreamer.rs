@@ -29,6 +29,35 @@ impl Drop for Killed {
     }
 }
 
+/// Waits until something has bound UDP `port` on this host (Linux: /proc/net/udp*), at most
+/// `limit`; panics if not, or if the child exits first.
+fn wait_until_bound(port: u16, child: &mut Killed, limit: Duration) {
+    let suffix = format!(":{port:04X}");
+    let start = Instant::now();
+    loop {
+        let bound = ["/proc/net/udp", "/proc/net/udp6"].iter().any(|f| {
+            std::fs::read_to_string(f).is_ok_and(|t| {
+                t.lines().skip(1).any(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .is_some_and(|a| a.ends_with(&suffix))
+                })
+            })
+        });
+        if bound {
+            return;
+        }
+        if let Ok(Some(status)) = child.0.try_wait() {
+            panic!("gst-launch-1.0 exited ({status}) before binding port {port}");
+        }
+        assert!(
+            start.elapsed() < limit,
+            "gst-launch-1.0 did not bind UDP port {port} in {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn random() -> Box<dyn RandomSource> {
     let mut x = 0x2545_F491u32;
     Box::new(move || {
@@ -59,7 +88,7 @@ fn gstreamer_sends_feedback_we_parse_and_match() {
          b. ! rtppcmudepay ! fakesink \
          b.send_rtcp_src_0 ! udpsink host=127.0.0.1 port={our_port} sync=false async=false"
     );
-    let _gst = Killed(
+    let mut gst = Killed(
         Command::new("gst-launch-1.0")
             .args(pipeline.split_whitespace())
             .stdin(Stdio::null())
@@ -68,8 +97,10 @@ fn gstreamer_sends_feedback_we_parse_and_match() {
             .spawn()
             .expect("spawn gst-launch-1.0"),
     );
-    // Let the pipeline bind its socket (packets before that are simply not reported).
-    std::thread::sleep(Duration::from_millis(1000));
+    // Let the pipeline bind its socket (packets before that are simply not reported): wait
+    // for it rather than a fixed time, which a loaded machine can overrun.
+    wait_until_bound(gst_port, &mut gst, Duration::from_secs(20));
+    std::thread::sleep(Duration::from_millis(200));
 
     let mut config = SessionConfig::new("twcc@127.0.0.1", &[(0, 8000)]);
     config.remote_rtp = Some(([127, 0, 0, 1], gst_port).into());
@@ -171,7 +202,9 @@ fn we_report_gstreamer_sequence_numbers() {
     });
     let t0 = Instant::now();
     let mut session = RtpSession::new(config, t0, random()).expect("valid config");
-    ours.set_read_timeout(Some(Duration::from_millis(500)))
+    // Generous: the first packet waits for gst-launch-1.0 to start, which takes longer on a
+    // loaded machine (the loop ends at the 60th packet, so this costs nothing otherwise).
+    ours.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
     let mut rx = [0u8; 2048];
     let mut stamped = Vec::new();
