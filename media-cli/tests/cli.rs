@@ -377,9 +377,10 @@ fn opus_files_round_trip_through_ffmpeg() {
     let speech = speech_file();
     let src = speech.as_deref().map(|p| p.to_str().unwrap().to_string());
     let Some(src) = src else { return };
+    // -nostdin: an ffmpeg reading a terminal it does not own is stopped (SIGTTIN) for good.
     let st = Command::new("ffmpeg")
         .args([
-            "-v", "error", "-y", "-i", &src, "-c:a", "libopus", "-b:a", "24k",
+            "-nostdin", "-v", "error", "-y", "-i", &src, "-c:a", "libopus", "-b:a", "24k",
         ])
         .arg(&theirs)
         .status()

@@ -77,7 +77,7 @@ fn lossy_compare(c: &LossyCase) -> (f64, f64, u32) {
     let theirs = free_port();
     let src = speech(rate);
     let gst_out = tmp(&format!("lossy-gst-{name}.wav"));
-    let rx_gst = spawn(&mut gst_for(
+    let mut rx_gst = spawn(&mut gst_for(
         12,
         &format!(
             "udpsrc port={theirs} caps=application/x-rtp,media=audio,{caps} ! \
@@ -87,6 +87,8 @@ fn lossy_compare(c: &LossyCase) -> (f64, f64, u32) {
         out_rate,
         &gst_out,
     ));
+    // Both receivers must lose only the relay's drops: GStreamer's is up before anything flows.
+    rx_gst.wait_bound(theirs, Duration::from_secs(20), "gst receiver");
     let handle = lossy_relay(
         relay,
         vec![ours, theirs],

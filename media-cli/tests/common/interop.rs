@@ -43,6 +43,46 @@ impl Guard {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+
+    /// Waits until something has bound UDP `port` on this host (Linux: /proc/net/udp*), at
+    /// most `limit`, or until the child exits (its own wait then says why). The callers' fixed
+    /// head starts are not enough for a receiver that starts slowly on a loaded machine:
+    /// whatever is sent before it binds is lost.
+    pub fn wait_bound(&mut self, port: u16, limit: Duration, what: &str) {
+        if !Path::new("/proc/net/udp").exists() {
+            return;
+        }
+        let suffix = format!(":{port:04X}");
+        let start = Instant::now();
+        loop {
+            let bound = ["/proc/net/udp", "/proc/net/udp6"].iter().any(|f| {
+                std::fs::read_to_string(f).is_ok_and(|t| {
+                    t.lines().skip(1).any(|l| {
+                        l.split_whitespace()
+                            .nth(1)
+                            .is_some_and(|a| a.ends_with(&suffix))
+                    })
+                })
+            });
+            if bound || matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "{what} did not bind UDP port {port} in {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// The port of the `m=audio` line of `sdp`.
+pub fn m_port(sdp: &str) -> u16 {
+    sdp.lines()
+        .find_map(|l| l.strip_prefix("m=audio "))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no m=audio port in {sdp}"))
 }
 
 pub fn spawn(cmd: &mut Command) -> Guard {
@@ -262,7 +302,7 @@ pub fn receive_from(
     let sdp_path = tmp(&format!("{what}-local.sdp"));
     std::fs::write(&sdp_path, local_sdp).expect("write sdp");
     let out = tmp(&format!("{what}-ours.wav"));
-    let rx = spawn(
+    let mut rx = spawn(
         Command::new(MEDIACORE)
             .arg("receive")
             .arg("--sdp")
@@ -272,6 +312,11 @@ pub fn receive_from(
             .args(["--duration", &secs.to_string(), "--json"]),
     );
     std::thread::sleep(Duration::from_millis(500));
+    rx.wait_bound(
+        m_port(local_sdp),
+        Duration::from_secs(20),
+        "mediacore receive",
+    );
     let tx = spawn(sender);
     tx.wait(Duration::from_secs(30), what);
     let report = rx.wait(Duration::from_secs(30), "mediacore receive");
@@ -305,8 +350,9 @@ pub fn send_to(
 ) -> f64 {
     let sdp_path = tmp(&format!("{what}-remote.sdp"));
     std::fs::write(&sdp_path, remote_sdp).expect("write sdp");
-    let rx = spawn(receiver);
+    let mut rx = spawn(receiver);
     std::thread::sleep(Duration::from_secs(1));
+    rx.wait_bound(m_port(remote_sdp), Duration::from_secs(20), what);
     let tx = spawn(
         Command::new(MEDIACORE)
             .arg("send")
