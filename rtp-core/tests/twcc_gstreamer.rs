@@ -97,10 +97,10 @@ fn gstreamer_sends_feedback_we_parse_and_match() {
             .spawn()
             .expect("spawn gst-launch-1.0"),
     );
-    // Let the pipeline bind its socket (packets before that are simply not reported): wait
-    // for it rather than a fixed time, which a loaded machine can overrun.
+    // Let the pipeline bind its socket (packets before that are simply not reported), and
+    // wait for it past the fixed head start if it is slower (a loaded machine).
+    std::thread::sleep(Duration::from_millis(1000));
     wait_until_bound(gst_port, &mut gst, Duration::from_secs(20));
-    std::thread::sleep(Duration::from_millis(200));
 
     let mut config = SessionConfig::new("twcc@127.0.0.1", &[(0, 8000)]);
     config.remote_rtp = Some(([127, 0, 0, 1], gst_port).into());
