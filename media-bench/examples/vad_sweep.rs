@@ -1,26 +1,50 @@
 //! Writes the VAD evaluation set (mixes, labels, our decisions) and runs the webrtcvad judge:
 //!
 //! ```text
-//! cargo run --release -p media-bench --example vad_sweep [DIR] [--no-rest]
-//! (--no-rest: the detector with `rest_in_pauses` off)
+//! cargo run --release -p media-bench --example vad_sweep [DIR] [--no-rest] [--variant N]
+//! (--no-rest: the detector with `rest_in_pauses` off; --variant N: held-out noise, see
+//! `eval::write_vad_set_variant`)
 //! .venv/bin/python scripts/vad_judge.py DIR/manifest.json --check --strict   # (run by this example)
 //! ```
 use media_bench::eval;
+use media_core::frame::SampleRate;
+use media_core::processing::audio::{VadConfig, VoiceActivityDetector};
 
 fn main() -> Result<(), String> {
-    let rest = !std::env::args().any(|a| a == "--no-rest");
-    let dir = std::env::args()
-        .skip(1)
-        .find(|a| a != "--no-rest")
-        .map(std::path::PathBuf::from)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest = !args.iter().any(|a| a == "--no-rest");
+    let variant = match args.iter().position(|a| a == "--variant") {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .ok_or("--variant takes a number")?,
+        None => 0,
+    };
+    let dir = args
+        .iter()
+        .enumerate()
+        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--variant"))
+        .map(|(_, a)| std::path::PathBuf::from(a))
         .unwrap_or_else(|| std::env::temp_dir().join("vad-sweep"));
-    eval::write_vad_set(
+    eval::write_vad_set_variant(
         &dir,
         &[8000, 16000, 48000],
         &["pink", "brown", "babble", "music"],
         &[0.0, 5.0, 10.0, 20.0],
         3,
-        rest,
+        variant,
+        |mixed, rate| {
+            let mut cfg = VadConfig::at(SampleRate(rate));
+            cfg.rest_in_pauses = rest;
+            let mut vad = VoiceActivityDetector::new(cfg).map_err(|e| e.to_string())?;
+            let fl = rate as usize / 100;
+            let mut ours = String::with_capacity(mixed.len() / fl);
+            for chunk in mixed.chunks_exact(fl) {
+                let s = vad.process_samples(chunk).map_err(|e| e.to_string())?;
+                ours.push(if s { '1' } else { '0' });
+            }
+            Ok(ours)
+        },
     )?;
     let py = eval::workspace_root().join(".venv/bin/python");
     let st = std::process::Command::new(py)
