@@ -143,8 +143,11 @@ pub(crate) struct NetFrontEnd {
     /// Mel filters: first bin, offset of the weights in `mel_weights`, count.
     mel_bands: Vec<(usize, usize, usize)>,
     mel_weights: Vec<f32>,
-    /// Log-mel bands (natural log) of the last three hops before normalisation, oldest first.
-    log_mel: [[f32; MELS]; FRAMES],
+    /// Log-mel bands (natural log) of the last two hops before normalisation, the newest at
+    /// `log_mel_at` (a ring, so that nothing is shifted per hop).
+    log_mel: [[f32; MELS]; 2],
+    /// Index of the newest hop in `log_mel`.
+    log_mel_at: usize,
     /// Spectral flux of the newest hop (see [`NetFrontEnd::flux`]).
     flux: f32,
 }
@@ -177,7 +180,8 @@ impl NetFrontEnd {
             window: hann_window(),
             mel_bands,
             mel_weights,
-            log_mel: [[0.0; MELS]; FRAMES],
+            log_mel: [[0.0; MELS]; 2],
+            log_mel_at: 0,
             flux: 0.0,
         }
     }
@@ -188,7 +192,8 @@ impl NetFrontEnd {
         self.prev = 0.0;
         self.history.fill(0.0);
         self.features = [[0.0; MELS]; FRAMES];
-        self.log_mel = [[0.0; MELS]; FRAMES];
+        self.log_mel = [[0.0; MELS]; 2];
+        self.log_mel_at = 0;
         self.flux = 0.0;
     }
 
@@ -279,9 +284,11 @@ impl NetFrontEnd {
         for f in current.iter_mut() {
             *f = ln_positive(*f);
         }
-        self.log_mel.copy_within(1.., 0);
-        self.log_mel[FRAMES - 1] = *current;
-        self.flux = flux(&self.log_mel[FRAMES - 1], &self.log_mel[0]);
+        // The other slot holds the hop 32 ms before: compared, then overwritten.
+        let older = 1 - self.log_mel_at;
+        self.flux = flux(current, &self.log_mel[older]);
+        self.log_mel[older] = *current;
+        self.log_mel_at = older;
         true
     }
 }
