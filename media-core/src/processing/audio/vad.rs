@@ -93,7 +93,7 @@
 //! the larger part (18 000 of the 30 400 instructions per frame at 16 kHz). The sustained-tone
 //! flux and the rules around it added about 380 instructions per frame (1 500 000 over the
 //! 4 029 frames at 16 kHz). Once its history became a two-hop ring instead of a shifted array
-//! (the shift cost more than the count suggests) they cost 0.01-0.05 µs: 1.68, 1.59 and 1.88
+//! and the hangover's rounding stopped calling libm's `round` they cost 0.01-0.05 µs: 1.68, 1.59 and 1.88
 //! µs against 1.63, 1.55 and 1.87 µs without them, the builds alternated in one session.
 //!
 //! The stage also asks the network only when its word can change the decision:
