@@ -7,8 +7,6 @@
 //! .venv/bin/python scripts/vad_judge.py DIR/manifest.json --check --strict   # (run by this example)
 //! ```
 use media_bench::eval;
-use media_core::frame::SampleRate;
-use media_core::processing::audio::{VadConfig, VoiceActivityDetector};
 
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,18 +31,7 @@ fn main() -> Result<(), String> {
         &[0.0, 5.0, 10.0, 20.0],
         3,
         variant,
-        |mixed, rate| {
-            let mut cfg = VadConfig::at(SampleRate(rate));
-            cfg.rest_in_pauses = rest;
-            let mut vad = VoiceActivityDetector::new(cfg).map_err(|e| e.to_string())?;
-            let fl = rate as usize / 100;
-            let mut ours = String::with_capacity(mixed.len() / fl);
-            for chunk in mixed.chunks_exact(fl) {
-                let s = vad.process_samples(chunk).map_err(|e| e.to_string())?;
-                ours.push(if s { '1' } else { '0' });
-            }
-            Ok(ours)
-        },
+        eval::our_vad_decisions(rest),
     )?;
     let py = eval::workspace_root().join(".venv/bin/python");
     let st = std::process::Command::new(py)

@@ -533,8 +533,24 @@ pub fn write_vad_set(
     max_items: usize,
     rest_in_pauses: bool,
 ) -> Result<Vec<VadCase>, String> {
+    write_vad_set_with(
+        dir,
+        rates,
+        noises,
+        snrs,
+        max_items,
+        our_vad_decisions(rest_in_pauses),
+    )
+}
+
+/// Our detector's decisions on a mix at `rate` (default configuration, with
+/// `rest_in_pauses` as given, a fresh detector per mix): one '0'/'1' per 10 ms frame, as the
+/// `decide` of [`write_vad_set_with`] and [`write_vad_set_variant`] takes them.
+pub fn our_vad_decisions(
+    rest_in_pauses: bool,
+) -> impl FnMut(&[f32], u32) -> Result<String, String> {
     use media_core::processing::audio::{VadConfig, VoiceActivityDetector};
-    write_vad_set_with(dir, rates, noises, snrs, max_items, |mixed, rate| {
+    move |mixed, rate| {
         let mut cfg = VadConfig::at(SampleRate(rate));
         cfg.rest_in_pauses = rest_in_pauses;
         let mut vad = VoiceActivityDetector::new(cfg).map_err(|e| e.to_string())?;
@@ -545,7 +561,7 @@ pub fn write_vad_set(
             ours.push(if s { '1' } else { '0' });
         }
         Ok(ours)
-    })
+    }
 }
 
 /// [`write_vad_set`] with the decisions made by `decide(mix, rate)` (one '0'/'1' per 10 ms
