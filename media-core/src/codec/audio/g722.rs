@@ -299,8 +299,9 @@ impl G722Decoder {
 /// correlation window, periods of 5 to 15 ms, a second and third period mixed in after 10 and
 /// 20 ms), 4.59 / 2.59 / 1.89 / 1.39 with the wideband tuning (5 ms window searched at every
 /// lag, periods from 4 ms, one period repeated). Where the rest goes, measured on the same
-/// item at 5 / 10 / 20 % with the standard's constants: restoring the true ADPCM and QMF states after each loss (an oracle
-/// that decodes the lost codes into a throwaway) gives 2.60 / 1.95 / 1.42, of which the
+/// item at 5 / 10 / 20 % with the standard's constants: restoring the true ADPCM and QMF
+/// states after each loss (an oracle that decodes the lost codes into a throwaway) gives
+/// 2.60 / 1.95 / 1.42, of which the
 /// lower-band predictor alone 2.49 / 1.84 / 1.36 (its scale factor, the higher band and the
 /// QMF almost nothing); the true audio in the lost packets with the resynchronised states that
 /// follow gives 2.63 / 1.92 / 1.50; silence in the lost packets with true states 1.84 / 1.35 /
@@ -373,15 +374,16 @@ impl Default for G722PlcDecoder {
 impl G722PlcDecoder {
     /// A decoder in the reset state, decoding in `mode`.
     pub fn new(mode: Mode) -> Self {
+        let plc = G711Plc::wideband(16000);
         Self {
             dec: G722Decoder::new(mode),
-            plc: G711Plc::wideband(16000),
+            ahead: vec![0; MAX_CONCEAL + plc.delay_samples()],
+            peek: plc.clone(),
+            plc,
             ana: AnalysisQmf::default(),
             tail: [0; 2 * HIST],
             concealing: false,
             pending: None,
-            peek: G711Plc::wideband(16000),
-            ahead: vec![0; MAX_CONCEAL + G711Plc::wideband(16000).delay_samples()],
         }
     }
 

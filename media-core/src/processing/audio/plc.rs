@@ -115,12 +115,7 @@ impl Params {
         let ndec = scale(std8k::NDEC).max(1);
         let corr_len = scale(std8k::CORRLEN);
         let frame = scale(std8k::FRAMESZ);
-        // The floors bound an energy summed over a number of samples that grows with the rate
-        // (fine search) or stays about constant (coarse search): keep them per sample.
-        let coarse_count = corr_len.div_ceil(ndec);
-        let coarse_min_power =
-            std8k::CORRMINPOWER * coarse_count as f64 / (std8k::CORRLEN / std8k::NDEC) as f64;
-        let fine_min_power = std8k::CORRMINPOWER * corr_len as f64 / std8k::CORRLEN as f64;
+        let (coarse_min_power, fine_min_power) = min_powers(corr_len, ndec);
         Self {
             pitch_min,
             pitch_max,
@@ -146,13 +141,20 @@ impl Params {
         p.pitch_min = ms(4).min(p.pitch_max);
         p.ndec = 1;
         p.corr_len = ms(5);
-        let coarse_count = p.corr_len.div_ceil(p.ndec);
-        p.coarse_min_power =
-            std8k::CORRMINPOWER * coarse_count as f64 / (std8k::CORRLEN / std8k::NDEC) as f64;
-        p.fine_min_power = std8k::CORRMINPOWER * p.corr_len as f64 / std8k::CORRLEN as f64;
+        (p.coarse_min_power, p.fine_min_power) = min_powers(p.corr_len, p.ndec);
         p.add_periods = false;
         p
     }
+}
+
+/// The coarse and fine searches' energy floors for a correlation window of `corr_len` samples
+/// decimated by `ndec`. They bound an energy summed over a number of samples that grows with
+/// the rate (fine search) or stays about constant (coarse search): keep them per sample.
+fn min_powers(corr_len: usize, ndec: usize) -> (f64, f64) {
+    let coarse_count = corr_len.div_ceil(ndec);
+    let coarse = std8k::CORRMINPOWER * coarse_count as f64 / (std8k::CORRLEN / std8k::NDEC) as f64;
+    let fine = std8k::CORRMINPOWER * corr_len as f64 / std8k::CORRLEN as f64;
+    (coarse, fine)
 }
 
 /// ITU-T G.711 Appendix I packet loss concealment for one mono stream of 16-bit PCM.
@@ -263,8 +265,8 @@ impl G711Plc {
     /// perceptual measure (P.862.2) rather than for bit-exactness with the standard: the pitch
     /// is searched with a 5 ms correlation window (the standard's 20 ms window averages over
     /// a span in which fast speech changes its pitch), at every lag rather than on a decimated
-    /// grid then refined, over periods of 4 to 15 ms (the standard
-    /// starts at 5 ms, below many female voices' period), and the single last period is
+    /// grid then refined, over periods of 4 to 15 ms (the standard starts at 5 ms, below many
+    /// female voices' period), and the single last period is
     /// repeated for the whole loss (the standard mixes in a second and third period after 10
     /// and 20 ms, which smears the waveform). Everything else (overlaps, attenuation, silence
     /// after 60 ms, delay) is as in [`new`](Self::new). [`G722PlcDecoder`] uses it; measured
